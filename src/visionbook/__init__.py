@@ -1,0 +1,26 @@
+"""visionbook: the shared code of *Image Recognition and Generation with Keras*.
+
+The notebooks teach; this package keeps what several chapters reuse:
+
+- :mod:`visionbook.data`: Fashion-MNIST (offline first, SHA-256 checked),
+  bundled photos and digits, value-range and shape conversions;
+- :mod:`visionbook.cnn`: the article's CNN builder, repaired, and the book's
+  fast Fashion-MNIST classifier;
+- :mod:`visionbook.store`: the folder of trained models (train if missing);
+- :mod:`visionbook.plots`: image grids, curves, filters, feature maps,
+  confusion matrices.
+"""
+
+from __future__ import annotations
+
+import os
+
+# TensorFlow prints start-up notices (CUDA probing, CPU instruction sets) to
+# stderr; they are not errors on a CPU-only machine and clutter the book.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from visionbook import cnn, data, plots, store  # noqa: E402
+
+SEED = 42
+__version__ = "0.1.0"
+__all__ = ["SEED", "cnn", "data", "plots", "store"]

@@ -1,0 +1,330 @@
+"""Datasets the book uses, all of which work offline once installed.
+
+Fashion-MNIST is found on disk first (an explicit folder, Keras's own cache,
+or Debian's ``dataset-fashion-mnist`` package), checked by SHA-256, and only
+downloaded through :mod:`keras.datasets` when no copy exists and the network
+allows.  The small scikit-learn and scikit-image datasets ship inside those
+packages.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+FASHION_MNIST_CLASSES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+#: Environment variable naming a folder that holds the four Fashion-MNIST files.
+DATA_DIR_ENV = "VISIONBOOK_FASHION_MNIST_DIR"
+
+#: Where Debian's package ``dataset-fashion-mnist`` installs the files.
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+#: SHA-256 of each file's *decompressed* bytes.  Debian re-compresses the
+#: files, so the ``.gz`` archives differ from the ones Keras downloads, but the
+#: data inside is byte-for-byte the same; hashing it accepts both copies.
+FASHION_MNIST_SHA256: dict[str, str] = {
+    "train-images-idx3-ubyte.gz": (
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+    ),
+}
+
+_HOW_TO_GET = (
+    "Ways to get Fashion-MNIST:\n"
+    "  1. Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
+    "     (installs the files under /usr/share/datasets/fashion-mnist/)\n"
+    "  2. With internet: python -c 'import keras; "
+    "keras.datasets.fashion_mnist.load_data()'\n"
+    "     (downloads them into ~/.keras/datasets/fashion-mnist/)\n"
+    f"  3. Put the four .gz files in a folder and set {DATA_DIR_ENV}=that/folder\n"
+    "     or pass load_fashion_mnist(data_dir=...)."
+)
+
+
+class DatasetError(RuntimeError):
+    """A dataset is missing or damaged; the message says how to get it."""
+
+
+def _keras_cache_dir() -> Path:
+    base = os.environ.get("KERAS_HOME", str(Path.home() / ".keras"))
+    return Path(base) / "datasets" / "fashion-mnist"
+
+
+def fashion_mnist_search_path(data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for Fashion-MNIST, in order of preference."""
+    candidates: list[Path] = []
+    if data_dir is not None:
+        candidates.append(Path(data_dir))
+    if os.environ.get(DATA_DIR_ENV):
+        candidates.append(Path(os.environ[DATA_DIR_ENV]))
+    candidates += [_keras_cache_dir(), DEBIAN_DIR]
+    return candidates
+
+
+def _read_idx(path: Path) -> tuple[np.ndarray, str]:
+    """Decompress one IDX file; return its array and the SHA-256 of its bytes."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read()
+    except (OSError, EOFError) as err:
+        raise DatasetError(
+            f"{path} is not a readable gzip file ({err}). It was left in place; "
+            f"delete or replace it.\n{_HOW_TO_GET}"
+        ) from err
+    digest = hashlib.sha256(raw).hexdigest()
+    ndim = raw[3] if len(raw) > 4 else 0
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DatasetError(f"{path} is too short to be an IDX file.\n{_HOW_TO_GET}")
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=header)
+    if data.size != int(np.prod(dims)):
+        raise DatasetError(
+            f"{path} holds {data.size} values but its header says {dims}: the file "
+            f"is truncated or damaged. It was left in place.\n{_HOW_TO_GET}"
+        )
+    return data.reshape(dims), digest
+
+
+def _find_folder(folders: Iterable[Path]) -> Path | None:
+    for folder in folders:
+        if all((folder / name).is_file() for name in FASHION_MNIST_SHA256):
+            return folder
+    return None
+
+
+def _download_with_keras() -> Path | None:
+    """Let Keras download the files; return its cache folder, or None offline."""
+    import socket
+
+    import keras
+
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(15)
+    try:
+        keras.datasets.fashion_mnist.load_data()
+    except Exception:  # no network, proxy, blocked host: all mean "not available"
+        return None
+    finally:
+        socket.setdefaulttimeout(previous)
+    return _keras_cache_dir()
+
+
+def load_fashion_mnist(
+    data_dir: str | os.PathLike | None = None, *, download: bool = True
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load Fashion-MNIST as ``keras.datasets.fashion_mnist.load_data()`` does.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape
+    ``(n, 28, 28)`` in 0..255 and uint8 labels in 0..9 (names in
+    :data:`FASHION_MNIST_CLASSES`).  Every file is checked against its
+    SHA-256; a damaged file is reported and left untouched.
+    """
+    searched = fashion_mnist_search_path(data_dir)
+    folder = _find_folder(searched)
+    if folder is None and download:
+        folder = _download_with_keras()
+    if folder is None:
+        where = "\n".join(f"  - {p}" for p in searched)
+        raise DatasetError(
+            f"Fashion-MNIST was not found. Looked in:\n{where}\n"
+            f"{'and the download through Keras failed (no network?).' if download else ''}\n"
+            f"{_HOW_TO_GET}"
+        )
+    arrays = {}
+    for name, expected in FASHION_MNIST_SHA256.items():
+        array, digest = _read_idx(folder / name)
+        if expected and digest != expected:
+            raise DatasetError(
+                f"{folder / name} has SHA-256 {digest} (of its decompressed data), "
+                f"expected {expected}: the file is damaged or is not Fashion-MNIST. "
+                f"It was left in place; replace it.\n{_HOW_TO_GET}"
+            )
+        arrays[name] = array
+    return (
+        (arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"]),
+        (arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"]),
+    )
+
+
+# --------------------------------------------------------------------------
+# Small datasets bundled with scikit-learn and scikit-image
+# --------------------------------------------------------------------------
+
+#: Photos that ship inside scikit-image (no download) or scikit-learn.
+BUNDLED_PHOTOS: tuple[str, ...] = (
+    "astronaut",
+    "camera",
+    "cell",
+    "chelsea",
+    "coffee",
+    "coins",
+    "moon",
+    "rocket",
+    "china",
+    "flower",
+)
+
+
+def load_photo(name: str = "chelsea") -> np.ndarray:
+    """Return a bundled photo as a uint8 array, ``(h, w)`` or ``(h, w, 3)``.
+
+    ``china`` and ``flower`` come from scikit-learn's sample images, the rest
+    from :mod:`skimage.data`; none needs the network.
+    """
+    if name not in BUNDLED_PHOTOS:
+        raise ValueError(
+            f"Unknown photo {name!r}. Choose one of: {', '.join(BUNDLED_PHOTOS)}."
+        )
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return np.asarray(load_sample_image(f"{name}.jpg"))
+    import skimage.data
+
+    return np.asarray(getattr(skimage.data, name)())
+
+
+def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 handwritten digits as ``(n, 8, 8)`` floats in [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return (digits.images / 16.0).astype("float32"), digits.target.astype("uint8")
+
+
+# --------------------------------------------------------------------------
+# Value ranges and shapes: the conversions every chapter needs
+# --------------------------------------------------------------------------
+
+
+def _as_array(images: object, argument: str) -> np.ndarray:
+    array = np.asarray(images)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == bool
+    ):
+        raise TypeError(
+            f"{argument} must be a numeric array, got dtype {array.dtype}."
+        )
+    if array.size == 0:
+        raise ValueError(f"{argument} is empty: pass at least one image.")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"{argument} contains NaN or infinite values: check how it was computed."
+        )
+    return array
+
+
+def to_unit_range(images: object, *, argument: str = "images") -> np.ndarray:
+    """Convert uint8 images in 0..255 to float32 in [0, 1].
+
+    Float input is accepted only if it already lies in [0, 1], so an array
+    that was scaled twice (or never) is caught here instead of silently
+    training a model on the wrong range.
+    """
+    array = _as_array(images, argument)
+    if np.issubdtype(array.dtype, np.integer):
+        if array.min() < 0 or array.max() > 255:
+            raise ValueError(
+                f"{argument} are integers outside 0..255 "
+                f"(min {array.min()}, max {array.max()}): expected 8-bit pixels."
+            )
+        return (array / 255.0).astype("float32")
+    array = array.astype("float32")
+    low, high = float(array.min()), float(array.max())
+    if low < 0.0 or high > 1.0:
+        hint = (
+            "divide by 255" if high > 1.0 and low >= 0.0 and high <= 255.0
+            else "use to_unit_range(from_tanh_range(x)) for [-1, 1] data"
+            if low >= -1.0 and high <= 1.0
+            else "rescale it"
+        )
+        raise ValueError(
+            f"{argument} are floats in [{low:.3g}, {high:.3g}] but [0, 1] was "
+            f"expected: {hint}."
+        )
+    return array
+
+
+def to_tanh_range(images: object, *, argument: str = "images") -> np.ndarray:
+    """Map images to [-1, 1], the range of a ``tanh`` generator's output."""
+    return to_unit_range(images, argument=argument) * 2.0 - 1.0
+
+
+def from_tanh_range(images: object, *, argument: str = "images") -> np.ndarray:
+    """Map [-1, 1] images (a ``tanh`` output) back to [0, 1]."""
+    array = _as_array(images, argument).astype("float32")
+    if array.min() < -1.0 - 1e-6 or array.max() > 1.0 + 1e-6:
+        raise ValueError(
+            f"{argument} lie in [{array.min():.3g}, {array.max():.3g}], outside "
+            "[-1, 1]: they are not tanh outputs."
+        )
+    return np.clip((array + 1.0) / 2.0, 0.0, 1.0)
+
+
+def as_batch(
+    images: object,
+    size: tuple[int, int] = (28, 28),
+    channels: int = 1,
+    *,
+    argument: str = "images",
+) -> np.ndarray:
+    """Return a float32 batch ``(n, height, width, channels)`` in [0, 1].
+
+    Accepts one image or many, with or without the channel axis, as uint8
+    0..255 or float 0..1; anything else gets an error that says what was
+    expected and how to fix it.
+    """
+    array = to_unit_range(images, argument=argument)
+    height, width = size
+    if array.ndim == 2:
+        array = array[None, :, :, None]
+    elif array.ndim == 3 and array.shape[-1] == channels and array.shape[:2] == (height, width):
+        array = array[None]
+    elif array.ndim == 3:
+        array = array[..., None]
+    if array.ndim != 4 or array.shape[1:] != (height, width, channels):
+        raise ValueError(
+            f"{argument} have shape {np.shape(images)}, but ({height}, {width}) "
+            f"images with {channels} channel(s) were expected, as (n, {height}, "
+            f"{width}, {channels}), (n, {height}, {width}) or a single image. "
+            + (
+                "Convert colour to grayscale first (skimage.color.rgb2gray)."
+                if channels == 1 and array.ndim == 4 and array.shape[-1] == 3
+                else "Resize them first (skimage.transform.resize)."
+            )
+        )
+    return array
+
+
+def fashion_mnist_for_training(
+    data_dir: str | os.PathLike | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Fashion-MNIST as model input: float32 ``(n, 28, 28, 1)`` in [0, 1]."""
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(data_dir)
+    return (as_batch(x_train), y_train), (as_batch(x_test), y_test)

@@ -1,0 +1,128 @@
+"""One folder of trained models, so that no chapter trains what another saved.
+
+Each model is stored as ``<name>-<key>.keras`` with a JSON record beside it
+(``<name>-<key>.json``: history, training seconds, test results).  The key is
+a hash of the training configuration, so changing a hyper-parameter trains a
+new model instead of silently reusing an old one.  Files are written to a
+temporary name and renamed, so an interrupted run never leaves a half-written
+model; models are loaded with Keras's ``safe_mode``; a file that cannot be
+loaded is moved aside (never deleted) and the model is trained again.
+
+The folder is ``$VISIONBOOK_MODELS`` if set, else ``models/`` at the root of
+the book's repository, else ``visionbook-models/`` in the current folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+
+MODELS_ENV = "VISIONBOOK_MODELS"
+
+
+def models_dir() -> Path:
+    """The folder that holds trained models (created on first use)."""
+    if os.environ.get(MODELS_ENV):
+        folder = Path(os.environ[MODELS_ENV])
+    else:
+        repo = Path(__file__).resolve().parents[2]
+        folder = (
+            repo / "models"
+            if (repo / "_toc.yml").is_file()
+            else Path.cwd() / "visionbook-models"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def config_key(config: dict[str, Any]) -> str:
+    """A short, stable hash of a JSON-serialisable training configuration."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def model_paths(name: str, config: dict[str, Any]) -> tuple[Path, Path]:
+    """The ``.keras`` and ``.json`` paths for ``name`` trained with ``config``."""
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ValueError(f"model name {name!r} must be a plain file name stem.")
+    stem = f"{name}-{config_key(config)}"
+    folder = models_dir()
+    return folder / f"{stem}.keras", folder / f"{stem}.json"
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(handle)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save(model: keras.Model, name: str, config: dict[str, Any], record: dict[str, Any]) -> Path:
+    """Save ``model`` and its ``record`` atomically; return the model's path."""
+    model_path, record_path = model_paths(name, config)
+    record = {**record, "name": name, "config": config, "saved_at": time.time()}
+    _atomic_write(model_path, lambda p: model.save(p))
+    _atomic_write(record_path, lambda p: p.write_text(json.dumps(record, indent=1, default=str)))
+    return model_path
+
+
+def load(name: str, config: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]] | None:
+    """Load a stored model and its record, or return None if there is none.
+
+    A file that exists but cannot be loaded (damaged, from an incompatible
+    Keras, or not a model) is renamed to ``*.unreadable-<time>`` with a
+    warning that says so, and None is returned so the caller retrains.
+    """
+    model_path, record_path = model_paths(name, config)
+    if not model_path.is_file() or not record_path.is_file():
+        return None
+    try:
+        model = keras.saving.load_model(model_path, safe_mode=True)
+        record = json.loads(record_path.read_text())
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"it holds a {type(model).__name__}, not a keras.Model")
+    except Exception as err:  # any failure means: do not trust this file
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for path in (model_path, record_path):
+            if path.exists():
+                path.rename(path.with_name(f"{path.name}.unreadable-{stamp}"))
+        warnings.warn(
+            f"Could not load {model_path} ({err}). It was moved aside to "
+            f"{model_path.name}.unreadable-{stamp}; the model will be trained again.",
+            stacklevel=2,
+        )
+        return None
+    return model, record
+
+
+def load_or_train(
+    name: str,
+    config: dict[str, Any],
+    train: Callable[[], tuple[keras.Model, dict[str, Any]]],
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Return the stored model for ``(name, config)``, training it if missing.
+
+    ``train`` returns ``(model, record)``; the record is saved beside the
+    model and gains ``"loaded_from_store": True`` when read back later, so a
+    chapter can say whether it trained now or reused a saved run.
+    """
+    stored = load(name, config)
+    if stored is not None:
+        model, record = stored
+        return model, {**record, "loaded_from_store": True}
+    model, record = train()
+    save(model, name, config, record)
+    return model, {**record, "loaded_from_store": False}
