@@ -68,15 +68,16 @@ def conv_block(
 ) -> keras.KerasTensor:
     """Convolution, optional BatchNormalization, then ReLU: the article's block.
 
-    The convolution has no bias when BatchNormalization follows, because the
-    normalization's own offset (beta) would cancel it anyway.
+    The convolution keeps its bias, as in the article, although the
+    normalization that follows subtracts it again (its offset, beta, does the
+    same job): 992 redundant parameters in the article's network, kept so the
+    parameter count matches the article's.
     """
     x = layers.Conv2D(
         num_filters,
         kernel_size,
         strides=strides,
         padding=padding.lower(),
-        use_bias=not batch_norm,
     )(inputs)
     if batch_norm:
         x = layers.BatchNormalization(momentum=bn_momentum)(x)

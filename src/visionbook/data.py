@@ -9,6 +9,7 @@ packages.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -135,6 +136,31 @@ def _download_with_keras() -> Path | None:
     return _keras_cache_dir()
 
 
+def _load_verified(folder: Path) -> dict[str, np.ndarray]:
+    """Read and verify the four files of ``folder`` (cached per file state)."""
+    state = tuple(
+        (name, (folder / name).stat().st_mtime_ns, (folder / name).stat().st_size)
+        for name in FASHION_MNIST_SHA256
+    )
+    return _load_verified_cached(str(folder), state)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_verified_cached(folder_name: str, state: tuple) -> dict[str, np.ndarray]:
+    folder = Path(folder_name)
+    arrays = {}
+    for name, expected in FASHION_MNIST_SHA256.items():
+        array, digest = _read_idx(folder / name)
+        if digest != expected:
+            raise DatasetError(
+                f"{folder / name} has SHA-256 {digest} (of its decompressed data), "
+                f"expected {expected}: the file is damaged or is not Fashion-MNIST. "
+                f"It was left in place; replace it.\n{_HOW_TO_GET}"
+            )
+        arrays[name] = array
+    return arrays
+
+
 def load_fashion_mnist(
     data_dir: str | os.PathLike | None = None, *, download: bool = True
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -156,16 +182,7 @@ def load_fashion_mnist(
             f"{'and the download through Keras failed (no network?).' if download else ''}\n"
             f"{_HOW_TO_GET}"
         )
-    arrays = {}
-    for name, expected in FASHION_MNIST_SHA256.items():
-        array, digest = _read_idx(folder / name)
-        if expected and digest != expected:
-            raise DatasetError(
-                f"{folder / name} has SHA-256 {digest} (of its decompressed data), "
-                f"expected {expected}: the file is damaged or is not Fashion-MNIST. "
-                f"It was left in place; replace it.\n{_HOW_TO_GET}"
-            )
-        arrays[name] = array
+    arrays = {name: array.copy() for name, array in _load_verified(folder).items()}
     return (
         (arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"]),
         (arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"]),

@@ -107,7 +107,7 @@ def plot_feature_maps(
         raise ValueError(f"model has no layer {layer_name!r}; its layers are: {names}.") from err
     _, height, width, channels = model.input_shape
     batch = data.as_batch(image, (height, width), channels)[:1]
-    probe = keras.Model(model.inputs, layer.output)
+    probe = keras.Model(model.input, layer.output)
     maps = np.asarray(probe(batch, training=False))[0]
     if maps.ndim != 3:
         raise ValueError(f"layer {layer_name!r} outputs shape {maps.shape}, not feature maps.")

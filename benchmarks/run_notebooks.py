@@ -1,0 +1,175 @@
+"""Execute every chapter in a fresh kernel and report how long each took.
+
+Usage (from the repository root, after ``bash scripts/setup.sh``)::
+
+    .venv/bin/python benchmarks/run_notebooks.py [--keep-models] [NOTEBOOK ...]
+
+By default the model store is an empty temporary folder, so every model is
+trained as a reader running the book for the first time would train it.  The
+script also measures this machine's dense float32 matrix-multiply rate, in
+the same run, because timings differ several-fold between machines: compare
+seconds only together with that rate.  It writes ``benchmarks/results.md``
+and ``benchmarks/results.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path(__file__).resolve().parent
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """Best-of-5 float32 matmul rate of TensorFlow on this machine, in GFLOP/s."""
+    code = f"""
+import os, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+a = tf.random.normal(({n}, {n})); b = tf.random.normal(({n}, {n}))
+f = tf.function(lambda a, b: tf.matmul(a, b)); f(a, b).numpy()
+best = 0.0
+for _ in range(5):
+    t = time.perf_counter()
+    for _ in range({repeats}): c = f(a, b)
+    c.numpy(); best = max(best, {repeats} * 2 * {n}**3 / (time.perf_counter() - t) / 1e9)
+print(best)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+class PeakMemory:
+    """Poll the resident memory of a process tree and keep the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                rss = self.process.memory_info().rss + sum(
+                    child.memory_info().rss for child in self.process.children(recursive=True)
+                )
+                self.peak = max(self.peak, rss)
+            except psutil.Error:
+                pass
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_notebook(path: Path) -> dict[str, object]:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    start = time.perf_counter()
+    with client.setup_kernel():
+        kernel_pid = client.km.provisioner.pid if client.km.provisioner else None
+        monitor = PeakMemory(kernel_pid) if kernel_pid else None
+        if monitor:
+            monitor.__enter__()
+        try:
+            for index, cell in enumerate(notebook.cells):
+                client.execute_cell(cell, index)
+        finally:
+            if monitor:
+                monitor.__exit__()
+    seconds = time.perf_counter() - start
+    return {
+        "notebook": str(path.relative_to(ROOT)),
+        "seconds": round(seconds, 1),
+        "peak_memory_mb": round(monitor.peak / 2**20) if monitor else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--keep-models", action="store_true", help="use the normal model store (reuse trained models)")
+    args = parser.parse_args()
+    notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
+    notebooks = [Path(n).resolve() for n in notebooks]
+
+    with tempfile.TemporaryDirectory() as models:
+        if not args.keep_models:
+            os.environ["VISIONBOOK_MODELS"] = models
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        gflops_before = matmul_gflops()
+        print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {gflops_before:.0f} GFLOP/s", flush=True)
+        rows = []
+        for path in notebooks:
+            row = run_notebook(path)
+            rows.append(row)
+            print(f"{row['notebook']}: {row['seconds']} s, peak {row['peak_memory_mb']} MB", flush=True)
+        gflops_after = matmul_gflops()
+        store = Path(os.environ.get("VISIONBOOK_MODELS", ROOT / "models"))
+        records = [json.loads(p.read_text()) for p in sorted(store.glob("*.json"))]
+
+    total = sum(float(r["seconds"]) for r in rows)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- machine: {cpu_name()}, {os.cpu_count()} CPUs; fp32 matmul (TensorFlow, 2048x2048): "
+        f"{gflops_before:.0f} GFLOP/s before, {gflops_after:.0f} GFLOP/s after the notebooks",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M')}; model store: "
+        f"{'existing (models reused)' if args.keep_models else 'empty (every model trained)'}",
+        f"- command: `.venv/bin/python benchmarks/run_notebooks.py{' --keep-models' if args.keep_models else ''}`",
+        "",
+        "| notebook | wall time (s) | peak memory (MB) |",
+        "|---|---:|---:|",
+        *[f"| {r['notebook']} | {r['seconds']} | {r['peak_memory_mb']} |" for r in rows],
+        f"| **all** | **{total:.1f}** | |",
+        "",
+    ]
+    if records:
+        lines += ["| trained model | training seconds | test accuracy | epochs |", "|---|---:|---:|---:|"]
+        for record in records:
+            lines.append(
+                f"| {record['name']} | {record.get('train_seconds', float('nan')):.1f} | "
+                f"{record.get('test_accuracy', float('nan')):.4f} | {record.get('epochs', '')} |"
+            )
+    (OUT / "results.md").write_text("\n".join(lines) + "\n")
+    with open(OUT / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["notebook", "seconds", "peak_memory_mb"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The whole book builds: every notebook executes, and any warning is an error.
+
+It runs after the notebooks' own tests (nbval), so the models they trained are
+in the model store and the build reuses them instead of training again.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_book_builds_without_warnings(tmp_path):
+    build = ROOT / "_build"
+    shutil.rmtree(build / ".jupyter_cache", ignore_errors=True)  # execute every notebook
+    shutil.rmtree(build / "html", ignore_errors=True)
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--warningiserror", "--keep-going"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=3600,
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"jupyter-book build failed:\n{log[-8000:]}"
+    for notebook in (ROOT / "book").glob("*.ipynb"):
+        page = build / "html" / "book" / f"{notebook.stem}.html"
+        assert page.exists(), f"{page} was not written"
+        assert "Traceback (most recent call last)" not in page.read_text(), f"{page} shows a traceback"

@@ -1,0 +1,73 @@
+"""visionbook.cnn: the article's builder, repaired, and the Fashion-MNIST CNN."""
+
+import numpy as np
+import pytest
+
+from visionbook import cnn
+
+
+def test_article_network_defaults():
+    model = cnn.create_cnn_model()
+    assert model.count_params() == 2_085_544
+    assert model.input_shape == (None, 224, 224, 3)
+    assert model.output_shape == (None, 1000)
+    # The last block sees 224 / 2**4 = 14x14 feature maps with 512 channels.
+    assert model.layers[-3].output.shape[1:] == (14, 14, 512)
+
+
+def test_fashion_cnn_shape_and_size():
+    model = cnn.create_fashion_cnn()
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 10)
+    assert model.count_params() == 421_642
+
+
+def test_batchnorm_momentum_is_configurable():
+    model = cnn.create_cnn_model((8, 8, 1), 10, (16,), (1,), bn_momentum=0.5)
+    norms = [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
+    assert [layer.momentum for layer in norms] == [0.5]
+    assert cnn.create_cnn_model((8, 8, 1), 10, (16,), (1,)).layers[2].momentum == cnn.BN_MOMENTUM
+
+
+def test_conv_block_accepts_the_articles_uppercase_padding():
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    assert cnn.conv_block(inputs, 4, (3, 3), padding="SAME").shape[1:] == (8, 8, 4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"input_shape": (28, 28)}, "height, width, channels"),
+        ({"input_shape": (28, 28, 0)}, "height, width, channels"),
+        ({"num_classes": 1}, "num_classes"),
+        ({"num_classes": 2.5}, "num_classes"),
+        ({"filters": (8, 16), "strides": (1,)}, "one entry per block"),
+        ({"input_shape": (4, 4, 1), "filters": (8,) * 4, "strides": (2,) * 4, "pooling": True}, "too small"),
+        ({"head": "mlp"}, "head"),
+    ],
+)
+def test_bad_configurations_are_explained(kwargs, message):
+    config = {"input_shape": (28, 28, 1), "num_classes": 10, "filters": (8,), "strides": (1,), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        cnn.create_cnn_model(**config)
+
+
+def test_predict_classes_checks_its_input():
+    model = cnn.create_fashion_cnn()
+    labels = cnn.predict_classes(model, np.zeros((3, 28, 28), np.uint8))
+    assert labels.shape == (3,) and labels.dtype.kind == "i"
+    with pytest.raises(ValueError, match="divide by 255"):
+        cnn.predict_classes(model, np.full((3, 28, 28), 200.0))
+    with pytest.raises(ValueError, match="grayscale"):
+        cnn.predict_classes(model, np.zeros((3, 28, 28, 3), np.uint8))
+
+
+def test_one_cycle_schedule_rises_then_falls():
+    schedule = cnn.one_cycle_schedule(100, peak_learning_rate=1e-2)
+    rates = [float(schedule(step)) for step in (0, 10, 50, 99)]
+    assert rates[0] < rates[1] and abs(rates[1] - 1e-2) < 1e-6
+    assert rates[1] > rates[2] > rates[3]
+    with pytest.raises(ValueError):
+        cnn.one_cycle_schedule(0)

@@ -1,0 +1,133 @@
+"""visionbook.data: Fashion-MNIST loading and the range/shape conversions."""
+
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from visionbook import data
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return data.load_fashion_mnist(download=False)
+
+
+def test_fashion_mnist_matches_keras_layout(fashion):
+    (x_train, y_train), (x_test, y_test) = fashion
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert y_train.shape == (60000,) and y_test.shape == (10000,)
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
+    assert np.bincount(y_train).tolist() == [6000] * 10
+    assert len(data.FASHION_MNIST_CLASSES) == 10
+
+
+def _copy_dataset(tmp_path: Path) -> Path:
+    source = data._find_folder(data.fashion_mnist_search_path())
+    assert source is not None, "Fashion-MNIST must be installed for the tests"
+    for name in data.FASHION_MNIST_SHA256:
+        shutil.copy(source / name, tmp_path / name)
+    return tmp_path
+
+
+def test_explicit_folder_is_used(tmp_path):
+    folder = _copy_dataset(tmp_path)
+    (x_train, _), _ = data.load_fashion_mnist(folder, download=False)
+    assert x_train.shape == (60000, 28, 28)
+
+
+def test_corrupt_file_is_reported_and_left_in_place(tmp_path, monkeypatch):
+    folder = _copy_dataset(tmp_path)
+    target = folder / "t10k-labels-idx1-ubyte.gz"
+    labels = bytearray(gzip.decompress(target.read_bytes()))
+    labels[100] = (labels[100] + 1) % 10  # one wrong label: same size, other hash
+    target.write_bytes(gzip.compress(bytes(labels)))
+    before = target.read_bytes()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no Keras cache there
+    with pytest.raises(data.DatasetError, match="SHA-256.*left in place"):
+        data.load_fashion_mnist(folder, download=False)
+    assert target.read_bytes() == before
+
+
+def test_truncated_file_is_reported(tmp_path):
+    folder = _copy_dataset(tmp_path)
+    target = folder / "train-images-idx3-ubyte.gz"
+    target.write_bytes(target.read_bytes()[:1000])
+    with pytest.raises(data.DatasetError, match="train-images"):
+        data.load_fashion_mnist(folder, download=False)
+    assert target.exists()
+
+
+def test_missing_dataset_names_every_way_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "nothing")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    with pytest.raises(data.DatasetError) as err:
+        data.load_fashion_mnist(download=False)
+    message = str(err.value)
+    for hint in ("apt-get install dataset-fashion-mnist", "keras.datasets", data.DATA_DIR_ENV):
+        assert hint in message
+
+
+def test_to_unit_range_accepts_uint8_and_unit_floats():
+    out = data.to_unit_range(np.array([[0, 255]], dtype=np.uint8))
+    np.testing.assert_allclose(out, [[0.0, 1.0]])
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(data.to_unit_range(np.array([0.25, 0.5])), [0.25, 0.5])
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.array([0.0, 200.0]), "divide by 255"),
+        (np.array([-1.0, 1.0]), "tanh"),
+        (np.array([0.0, np.nan]), "NaN"),
+        (np.array([], dtype=np.float32), "empty"),
+        (np.array([0, 300]), "outside 0..255"),
+    ],
+)
+def test_to_unit_range_rejects_wrong_ranges(bad, message):
+    with pytest.raises(ValueError, match=message):
+        data.to_unit_range(bad)
+
+
+def test_to_unit_range_rejects_non_numeric():
+    with pytest.raises(TypeError, match="numeric"):
+        data.to_unit_range(np.array(["a", "b"]))
+
+
+def test_tanh_round_trip():
+    x = np.linspace(0, 1, 11, dtype=np.float32)
+    np.testing.assert_allclose(data.from_tanh_range(data.to_tanh_range(x)), x, atol=1e-6)
+    with pytest.raises(ValueError, match="tanh"):
+        data.from_tanh_range(np.array([0.0, 2.0]))
+
+
+def test_as_batch_shapes():
+    assert data.as_batch(np.zeros((28, 28), np.uint8)).shape == (1, 28, 28, 1)
+    assert data.as_batch(np.zeros((5, 28, 28), np.uint8)).shape == (5, 28, 28, 1)
+    assert data.as_batch(np.zeros((5, 28, 28, 1), np.float32)).shape == (5, 28, 28, 1)
+    assert data.as_batch(np.zeros((8, 8, 3)), (8, 8), 3).shape == (1, 8, 8, 3)
+
+
+def test_as_batch_explains_wrong_size_and_channels():
+    with pytest.raises(ValueError, match=r"\(28, 28\).*Resize"):
+        data.as_batch(np.zeros((5, 32, 32), np.uint8))
+    with pytest.raises(ValueError, match="grayscale"):
+        data.as_batch(np.zeros((5, 28, 28, 3), np.uint8))
+
+
+def test_bundled_photos_load_offline():
+    for name in ("camera", "chelsea", "china"):
+        photo = data.load_photo(name)
+        assert photo.dtype == np.uint8 and photo.ndim in (2, 3)
+    with pytest.raises(ValueError, match="Choose one of"):
+        data.load_photo("imagenet")
+
+
+def test_digits():
+    images, labels = data.load_digits_images()
+    assert images.shape == (1797, 8, 8) and labels.shape == (1797,)
+    assert 0.0 <= images.min() and images.max() <= 1.0

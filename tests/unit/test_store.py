@@ -1,0 +1,63 @@
+"""visionbook.store: train-if-missing, atomic saves, damaged files moved aside."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from visionbook import store
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.MODELS_ENV, str(tmp_path))
+    return tmp_path
+
+
+def _tiny():
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, keras.layers.Dense(2)(inputs))
+
+
+def test_train_once_then_reuse(models):
+    calls = []
+
+    def train():
+        calls.append(1)
+        return _tiny(), {"test_accuracy": 0.5}
+
+    model, record = store.load_or_train("tiny", {"width": 2}, train)
+    assert record["loaded_from_store"] is False
+    again, record2 = store.load_or_train("tiny", {"width": 2}, train)
+    assert len(calls) == 1 and record2["loaded_from_store"] is True
+    assert record2["test_accuracy"] == 0.5
+    x = np.ones((1, 4), np.float32)
+    np.testing.assert_allclose(model(x), again(x), atol=1e-6)
+    # Another configuration is another model.
+    store.load_or_train("tiny", {"width": 3}, train)
+    assert len(calls) == 2
+    assert not [p for p in models.iterdir() if p.name.startswith(".")], "temporary files left"
+
+
+def test_damaged_model_is_moved_aside_and_retrained(models):
+    model_path, record_path = store.model_paths("tiny", {})
+    store.save(_tiny(), "tiny", {}, {})
+    model_path.write_bytes(b"not a keras file")
+    with pytest.warns(UserWarning, match="moved aside"):
+        assert store.load("tiny", {}) is None
+    kept = [p for p in models.iterdir() if ".unreadable-" in p.name]
+    assert len(kept) == 2, "the damaged files must be kept, not deleted"
+    _, record = store.load_or_train("tiny", {}, lambda: (_tiny(), {"ok": True}))
+    assert record["ok"] and model_path.exists()
+    assert json.loads(record_path.read_text())["ok"] is True
+
+
+def test_names_must_be_plain(models):
+    with pytest.raises(ValueError, match="plain file name"):
+        store.model_paths("../escape", {})
+
+
+def test_config_key_is_stable_and_order_free():
+    assert store.config_key({"a": 1, "b": 2}) == store.config_key({"b": 2, "a": 1})
+    assert store.config_key({"a": 1}) != store.config_key({"a": 2})
