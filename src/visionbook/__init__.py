@@ -17,7 +17,7 @@ import os
 
 # TensorFlow prints start-up notices (CUDA probing, CPU instruction sets) to
 # stderr; they are not errors on a CPU-only machine and clutter the book.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from visionbook import cnn, data, plots, store  # noqa: E402
 

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from visionbook import data
+from visionbook import data, store
 
 #: Keras's default BatchNormalization momentum is 0.99: the moving mean and
 #: variance used at inference move only 1% of the way towards each batch's
@@ -239,6 +239,29 @@ def train_fashion_cnn(
         "seed": seed,
     }
     return model, record
+
+
+#: How the book's Fashion-MNIST CNN is trained (the model store's key).
+FASHION_TRAINING: dict[str, Any] = {
+    "model": FASHION_CNN,
+    "epochs": 7,
+    "batch_size": 128,
+    "peak_learning_rate": 3e-3,
+    "seed": 42,
+}
+
+
+def trained_fashion_cnn(verbose: int | str = 2) -> tuple[keras.Model, dict[str, Any]]:
+    """The book's trained Fashion-MNIST CNN, from the model store or trained now.
+
+    Chapter 4 trains it; later chapters use it as the judge of generated
+    images. The record holds the history, training seconds and test accuracy,
+    and ``loaded_from_store`` says whether it was trained in this call.
+    """
+    settings = {k: v for k, v in FASHION_TRAINING.items() if k != "model"}
+    return store.load_or_train(
+        "fashion_cnn", FASHION_TRAINING, lambda: train_fashion_cnn(**settings, verbose=verbose)
+    )
 
 
 def predict_classes(model: keras.Model, images: object, batch_size: int = 1000) -> np.ndarray:
