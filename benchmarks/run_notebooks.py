@@ -18,9 +18,6 @@ import argparse
 import csv
 import json
 import os
-import platform
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,37 +27,10 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
+from machine import cpu_name, matmul_gflops
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent
-
-
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """Best-of-5 float32 matmul rate of TensorFlow on this machine, in GFLOP/s."""
-    code = f"""
-import os, time
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import tensorflow as tf
-a = tf.random.normal(({n}, {n})); b = tf.random.normal(({n}, {n}))
-f = tf.function(lambda a, b: tf.matmul(a, b)); f(a, b).numpy()
-best = 0.0
-for _ in range(5):
-    t = time.perf_counter()
-    for _ in range({repeats}): c = f(a, b)
-    c.numpy(); best = max(best, {repeats} * 2 * {n}**3 / (time.perf_counter() - t) / 1e9)
-print(best)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class PeakMemory:

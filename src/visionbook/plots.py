@@ -54,11 +54,20 @@ def show_images(
     return fig
 
 
-def plot_history(history: dict[str, Sequence[float]], title: str = "Training") -> Figure:
-    """Loss and accuracy per epoch, from ``model.fit(...).history`` or a stored record."""
-    metrics = [m for m in ("loss", "accuracy") if m in history]
+def plot_history(
+    history: dict[str, Sequence[float]],
+    title: str = "Training",
+    metrics: Sequence[str] = ("loss", "accuracy"),
+) -> Figure:
+    """Curves per epoch, from ``model.fit(...).history`` or a stored record.
+
+    ``metrics`` names the curves, one panel each; by default loss and
+    accuracy (a GAN passes ``("d_loss", "g_loss")`` and so on).
+    """
+    wanted = metrics
+    metrics = [m for m in wanted if m in history]
     if not metrics:
-        raise ValueError(f"history has none of 'loss', 'accuracy': keys {sorted(history)}.")
+        raise ValueError(f"history has none of {list(wanted)}: its keys are {sorted(history)}.")
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         epochs = np.arange(1, len(history[metric]) + 1)
@@ -146,3 +155,39 @@ def plot_confusion_matrix(
     ax.set_title("confusion matrix" + (" (share of each true class)" if normalize else ""))
     fig.tight_layout()
     return fig
+
+
+def image_grid(images: object, ncols: int = 8, padding: int = 1) -> np.ndarray:
+    """Tile images into one uint8 mosaic (for animations and saved PNGs)."""
+    array = data.to_unit_range(images)
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3:
+        raise ValueError(f"images have shape {np.shape(images)}; expected (n, h, w) or (n, h, w, 1).")
+    count, height, width = array.shape
+    ncols = max(1, min(ncols, count))
+    nrows = math.ceil(count / ncols)
+    grid = np.zeros((nrows * (height + padding) + padding, ncols * (width + padding) + padding), np.uint8)
+    for i, image in enumerate(array):
+        row, col = divmod(i, ncols)
+        top, left = padding + row * (height + padding), padding + col * (width + padding)
+        grid[top : top + height, left : left + width] = np.round(image * 255).astype(np.uint8)
+    return grid
+
+
+def save_animation(frames: Sequence[np.ndarray], path: str, seconds_per_frame: float = 0.4, scale: int = 3) -> str:
+    """Write uint8 frames (e.g. from :func:`image_grid`) as a looping GIF; return the path."""
+    from PIL import Image
+
+    if len(frames) == 0:
+        raise ValueError("no frames to animate.")
+    pictures = [
+        Image.fromarray(np.asarray(frame, np.uint8)).resize(
+            (frame.shape[1] * scale, frame.shape[0] * scale), Image.NEAREST
+        )
+        for frame in frames
+    ]
+    pictures[0].save(
+        path, save_all=True, append_images=pictures[1:], duration=int(seconds_per_frame * 1000), loop=0
+    )
+    return str(path)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 MODELS_ENV = "VISIONBOOK_MODELS"
 
@@ -50,6 +51,12 @@ def config_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
+def arrays_path(name: str, config: dict[str, Any]) -> Path:
+    """The ``.npz`` path for arrays kept beside a model (sample grids, curves)."""
+    model_path, _ = model_paths(name, config)
+    return model_path.with_suffix(".npz")
+
+
 def model_paths(name: str, config: dict[str, Any]) -> tuple[Path, Path]:
     """The ``.keras`` and ``.json`` paths for ``name`` trained with ``config``."""
     if not name or any(c in name for c in "/\\") or name.startswith("."):
@@ -70,10 +77,22 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             os.remove(tmp)
 
 
-def save(model: keras.Model, name: str, config: dict[str, Any], record: dict[str, Any]) -> Path:
-    """Save ``model`` and its ``record`` atomically; return the model's path."""
+def save(
+    model: keras.Model,
+    name: str,
+    config: dict[str, Any],
+    record: dict[str, Any],
+    arrays: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """Save ``model``, its ``record`` and optional ``arrays`` atomically.
+
+    The record is written last, and :func:`load` needs it, so a run that is
+    interrupted part-way leaves nothing that a later run would trust.
+    """
     model_path, record_path = model_paths(name, config)
     record = {**record, "name": name, "config": config, "saved_at": time.time()}
+    if arrays:
+        _atomic_write(arrays_path(name, config), lambda p: np.savez_compressed(p, **arrays))
     _atomic_write(model_path, lambda p: model.save(p))
     _atomic_write(record_path, lambda p: p.write_text(json.dumps(record, indent=1, default=str)))
     return model_path
@@ -92,11 +111,15 @@ def load(name: str, config: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]
     try:
         model = keras.saving.load_model(model_path, safe_mode=True)
         record = json.loads(record_path.read_text())
+        extra = arrays_path(name, config)
+        if extra.is_file():
+            with np.load(extra, allow_pickle=False) as stored:
+                record["arrays"] = {key: stored[key] for key in stored.files}
         if not isinstance(model, keras.Model):
             raise TypeError(f"it holds a {type(model).__name__}, not a keras.Model")
     except Exception as err:  # any failure means: do not trust this file
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        for path in (model_path, record_path):
+        for path in (model_path, record_path, arrays_path(name, config)):
             if path.exists():
                 path.rename(path.with_name(f"{path.name}.unreadable-{stamp}"))
         warnings.warn(
@@ -115,7 +138,8 @@ def load_or_train(
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Return the stored model for ``(name, config)``, training it if missing.
 
-    ``train`` returns ``(model, record)``; the record is saved beside the
+    ``train`` returns ``(model, record)``; ``record["arrays"]``, if present,
+    is a dict of NumPy arrays kept in an ``.npz`` file; the rest is saved beside the
     model and gains ``"loaded_from_store": True`` when read back later, so a
     chapter can say whether it trained now or reused a saved run.
     """
@@ -124,5 +148,8 @@ def load_or_train(
         model, record = stored
         return model, {**record, "loaded_from_store": True}
     model, record = train()
-    save(model, name, config, record)
+    arrays = record.pop("arrays", None)
+    save(model, name, config, record, arrays)
+    if arrays:
+        record["arrays"] = arrays
     return model, {**record, "loaded_from_store": False}

@@ -1,0 +1,83 @@
+"""visionbook.gan and visionbook.sample: shapes, one training step, clear errors."""
+
+import keras
+import numpy as np
+import pytest
+
+from visionbook import gan, sample
+
+
+def test_generator_reaches_28x28_in_tanh_range():
+    generator = gan.create_generator()
+    assert generator.input_shape == (None, 100)
+    assert generator.output_shape == (None, 28, 28, 1)
+    assert generator.count_params() == 784_641
+    images = generator(np.random.default_rng(0).standard_normal((4, 100)).astype("float32"))
+    assert np.all(np.abs(np.asarray(images)) <= 1.0)
+    assert gan.create_generator(channels=3).output_shape == (None, 28, 28, 3)
+
+
+def test_book_configuration_sizes():
+    model = gan.build_fashion_gan()
+    assert model.generator.count_params() == 359_553
+    assert model.discriminator.count_params() == 36_513
+    assert model.discriminator.output_shape == (None, 1)
+
+
+def test_one_train_step_updates_both_networks():
+    model = gan.build_fashion_gan({**gan.FASHION_GAN, "generator_widths": (8, 4), "discriminator_widths": (4, 8)})
+    before_g = [w.numpy().copy() for w in model.generator.trainable_weights]
+    before_d = [w.numpy().copy() for w in model.discriminator.trainable_weights]
+    real = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    logs = model.train_on_batch(real, return_dict=True)
+    assert set(logs) == {"d_loss", "g_loss", "real_score", "fake_score"}
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before_g, model.generator.trainable_weights))
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before_d, model.discriminator.trainable_weights))
+
+
+def test_sample_range_and_reproducibility():
+    generator = gan.create_generator(widths=(8, 4))
+    a, b = gan.sample(generator, 5, seed=1), gan.sample(generator, 5, seed=1)
+    assert a.shape == (5, 28, 28, 1) and 0.0 <= a.min() and a.max() <= 1.0
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("noise", [np.zeros((2, 50)), np.zeros((2, 3, 100)), np.full((1, 100), np.nan)])
+def test_wrong_latent_vectors_are_explained(noise):
+    with pytest.raises(ValueError, match="length 100|NaN|shape"):
+        gan.generate(gan.create_generator(widths=(8, 4)), noise)
+
+
+@pytest.mark.parametrize("kwargs", [{"latent_dim": 0}, {"channels": -1}, {"widths": (8,)}])
+def test_bad_generator_arguments(kwargs):
+    with pytest.raises(ValueError):
+        gan.create_generator(**kwargs)
+
+
+def test_sampling_cli(tmp_path, capsys):
+    generator = gan.create_generator(widths=(8, 4))
+    path = tmp_path / "gen.keras"
+    generator.save(path)
+    assert sample.main(["--generator", str(path), "--out", str(tmp_path / "grid.png"), "--count", "10"]) == 0
+    assert (tmp_path / "grid.png").stat().st_size > 0
+    assert sample.main(["--generator", str(path), "--out", str(tmp_path / "x.npy"), "--count", "3"]) == 0
+    images = np.load(tmp_path / "x.npy")
+    assert images.shape == (3, 28, 28, 1)
+    # An existing file is kept unless --force.
+    assert sample.main(["--generator", str(path), "--out", str(tmp_path / "x.npy")]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert np.load(tmp_path / "x.npy").shape == (3, 28, 28, 1)
+
+
+def test_sampling_cli_rejects_missing_and_foreign_files(tmp_path, capsys):
+    assert sample.main(["--generator", str(tmp_path / "none.keras"), "--out", str(tmp_path / "a.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    inputs = keras.Input((28, 28, 1))
+    classifier = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs)))
+    classifier.save(tmp_path / "classifier.keras")
+    assert sample.main(["--generator", str(tmp_path / "classifier.keras"), "--out", str(tmp_path / "a.png")]) == 2
+    assert "not a generator" in capsys.readouterr().err
+    (tmp_path / "junk.keras").write_bytes(b"junk")
+    assert sample.main(["--generator", str(tmp_path / "junk.keras"), "--out", str(tmp_path / "a.png")]) == 2
+    assert "could not be loaded" in capsys.readouterr().err
