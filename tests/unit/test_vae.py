@@ -27,16 +27,16 @@ def test_encoder_shapes_and_size():
     encoder = vae.create_encoder()
     assert encoder.input_shape == (None, 28, 28, 1)
     assert [tuple(s) for s in encoder.output_shape] == [(None, 16)] * 3
-    # conv 3x3x1x32+32, conv 3x3x32x64+64, dense 7*7*64*128+128, two heads 128*16+16
-    assert encoder.count_params() == 320 + 18_496 + 401_536 + 2 * 2_064 == 424_480
+    # conv 3x3x1x16+16, conv 3x3x16x32+32, dense 7*7*32*128+128, two heads 128*16+16
+    assert encoder.count_params() == 160 + 4_640 + 200_832 + 2 * 2_064 == 209_760
 
 
 def test_decoder_shapes_and_size():
     decoder = vae.create_decoder()
     assert decoder.input_shape == (None, 16)
     assert decoder.output_shape == (None, 28, 28, 1)
-    # dense 16*3136+3136, convT 3x3x64x64+64, convT 3x3x64x32+32, convT 3x3x32x1+1
-    assert decoder.count_params() == 53_312 + 36_928 + 18_464 + 289 == 108_993
+    # dense 16*1568+1568, convT 3x3x32x32+32, convT 3x3x32x16+16, convT 3x3x16x1+1
+    assert decoder.count_params() == 26_656 + 9_248 + 4_624 + 145 == 40_673
     out = np.asarray(decoder(np.zeros((2, 16), np.float32)))
     assert out.min() >= 0.0 and out.max() <= 1.0, "a sigmoid output lies in [0, 1]"
 
