@@ -133,7 +133,7 @@ def main() -> None:
         axes[1].plot([r["train_seconds"] for r in part], [r["classes_covered"] for r in part], "o-", label=name)
     axes[0].axhline(real["frechet_distance"], color="gray", ls="--", label="real training images")
     axes[0].set_yscale("log")
-    axes[0].set_ylabel("Frechet distance (CNN features, lower is better)")
+    axes[0].set_ylabel("Frechet distance (lower is better)")
     axes[1].set_ylabel("classes covered (of 10)")
     for ax in axes:
         ax.set_xlabel("training seconds")

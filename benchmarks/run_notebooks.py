@@ -129,9 +129,10 @@ def main() -> None:
     if records:
         lines += ["| trained model | training seconds | test accuracy | epochs |", "|---|---:|---:|---:|"]
         for record in records:
+            seconds, accuracy = record.get("train_seconds"), record.get("test_accuracy")
             lines.append(
-                f"| {record['name']} | {record.get('train_seconds', float('nan')):.1f} | "
-                f"{record.get('test_accuracy', float('nan')):.4f} | {record.get('epochs', '')} |"
+                f"| {record['name']} | {'-' if seconds is None else f'{seconds:.1f}'} | "
+                f"{'-' if accuracy is None else f'{accuracy:.4f}'} | {record.get('epochs', '-')} |"
             )
     (OUT / "results.md").write_text("\n".join(lines) + "\n")
     with open(OUT / "results.csv", "w", newline="") as handle:
