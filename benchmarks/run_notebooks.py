@@ -98,7 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as models:
         if not args.keep_models:
             os.environ["VISIONBOOK_MODELS"] = models
-        os.environ.setdefault("MPLBACKEND", "Agg")
+        os.environ.pop("MPLBACKEND", None)  # notebooks draw inline, as for a reader
         gflops_before = matmul_gflops()
         print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {gflops_before:.0f} GFLOP/s", flush=True)
         rows = []

@@ -7,6 +7,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-export MPLBACKEND=Agg
 exec .venv/bin/python -m pytest tests/unit book tests/build \
   --nbval-lax --nbval-current-env "$@"

@@ -22,7 +22,9 @@ def test_book_builds_without_warnings(tmp_path):
         [str(jupyter_book), "build", str(ROOT), "--warningiserror", "--keep-going"],
         capture_output=True,
         text=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
+        # The notebooks must draw with Jupyter's inline backend: a forced
+        # MPLBACKEND (Agg, say) would silently leave every figure out of the book.
+        env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"},
         timeout=3600,
     )
     log = result.stdout + result.stderr
@@ -30,4 +32,6 @@ def test_book_builds_without_warnings(tmp_path):
     for notebook in (ROOT / "book").glob("*.ipynb"):
         page = build / "html" / "book" / f"{notebook.stem}.html"
         assert page.exists(), f"{page} was not written"
-        assert "Traceback (most recent call last)" not in page.read_text(), f"{page} shows a traceback"
+        html = page.read_text()
+        assert "Traceback (most recent call last)" not in html, f"{page} shows a traceback"
+        assert "<img" in html, f"{page} shows no figure"
