@@ -345,3 +345,20 @@ def fashion_mnist_for_training(
     """Fashion-MNIST as model input: float32 ``(n, 28, 28, 1)`` in [0, 1]."""
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist(data_dir)
     return (as_batch(x_train), y_train), (as_batch(x_test), y_test)
+
+
+def as_latent_batch(vectors: object, latent_dim: int, *, argument: str = "latent vectors") -> np.ndarray:
+    """Return float32 ``(n, latent_dim)`` vectors, or say clearly what is wrong.
+
+    Generators and decoders take batches of latent (noise) vectors of one
+    fixed length; a single vector is accepted and turned into a batch of one.
+    """
+    array = _as_array(vectors, argument).astype("float32")
+    if array.ndim == 1:
+        array = array[None]
+    if array.ndim != 2 or array.shape[1] != latent_dim:
+        raise ValueError(
+            f"{argument}: got shape {np.shape(vectors)}, but this model takes vectors of "
+            f"length {latent_dim}: pass an array of shape (n, {latent_dim})."
+        )
+    return array

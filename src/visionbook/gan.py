@@ -10,12 +10,15 @@ optimizer each, the working Keras 3 replacement for the article's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 import numpy as np
 from keras import layers, ops
+
+from visionbook import data, plots, store
 
 LATENT_DIM = 100
 
@@ -174,17 +177,7 @@ def sample(generator: keras.Model, count: int, seed: int = 0, batch_size: int = 
 
 def generate(generator: keras.Model, noise: object) -> np.ndarray:
     """Images in [0, 1] for the given noise vectors, with a clear error on a size mismatch."""
-    latent_dim = generator.input_shape[-1]
-    array = np.asarray(noise, dtype="float32")
-    if array.ndim == 1:
-        array = array[None]
-    if array.ndim != 2 or array.shape[1] != latent_dim:
-        raise ValueError(
-            f"noise has shape {np.shape(noise)}, but this generator takes vectors of "
-            f"length {latent_dim}: pass an array of shape (n, {latent_dim})."
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("noise contains NaN or infinite values.")
+    array = data.as_latent_batch(noise, generator.input_shape[-1], argument="noise")
     images = generator.predict(array, verbose=0)
     return np.clip((images + 1.0) / 2.0, 0.0, 1.0)
 
@@ -203,10 +196,8 @@ class SampleGrid(keras.callbacks.Callback):
         self.frames: list[np.ndarray] = []
 
     def _record(self) -> None:
-        from visionbook.plots import image_grid
-
         images = sample(self.model.generator, self.count, seed=self.seed)
-        self.frames.append(image_grid(images, ncols=self.ncols))
+        self.frames.append(plots.image_grid(images, ncols=self.ncols))
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         if not self.frames:
@@ -219,8 +210,6 @@ class SampleGrid(keras.callbacks.Callback):
 def real_images_dataset(images: object, batch_size: int = 128, seed: int = 42) -> Any:
     """Shuffled, batched real images in [-1, 1] as a ``tf.data.Dataset``."""
     import tensorflow as tf
-
-    from visionbook import data
 
     batch = data.to_tanh_range(data.as_batch(images))
     return (
@@ -272,10 +261,6 @@ def train_fashion_gan(
     loss history, the training seconds, and ``arrays["frames"]``: the fixed-
     noise sample grid before training and after every epoch.
     """
-    import time
-
-    from visionbook import data
-
     keras.utils.set_random_seed(config["seed"])
     (x_train, _), _ = data.load_fashion_mnist()
     model = build_fashion_gan(config)
@@ -295,8 +280,6 @@ def train_fashion_gan(
 
 def trained_fashion_gan(verbose: int | str = 2) -> tuple[keras.Model, dict[str, Any]]:
     """The book's trained generator, from the model store or trained now."""
-    from visionbook import store
-
     return store.load_or_train(
         "fashion_gan_generator", FASHION_GAN, lambda: train_fashion_gan(FASHION_GAN, verbose=verbose)
     )

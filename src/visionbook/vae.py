@@ -287,17 +287,7 @@ def encode(encoder: keras.Model, images: object, batch_size: int = 1000) -> tupl
 
 def decode(decoder: keras.Model, latents: object, batch_size: int = 1000) -> np.ndarray:
     """Images ``(n, 28, 28, 1)`` in [0, 1] for latent vectors of the decoder's size."""
-    latent_dim = _latent_dim(decoder)
-    array = np.asarray(latents, dtype="float32")
-    if array.ndim == 1:
-        array = array[None]
-    if array.ndim != 2 or array.shape[1] != latent_dim:
-        raise ValueError(
-            f"latent vectors have shape {np.shape(latents)}, but this decoder takes "
-            f"vectors of length {latent_dim}: pass an array of shape (n, {latent_dim})."
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("latent vectors contain NaN or infinite values.")
+    array = data.as_latent_batch(latents, _latent_dim(decoder))
     return decoder.predict(array, batch_size=batch_size, verbose=0)
 
 
