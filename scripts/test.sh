@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Set everything up, then run every test in one pytest session, in order:
-#   tests/unit   the visionbook package and the repository's house rules;
-#   book/        every notebook, executed by nbval (each checks its own results);
-#   tests/build  a full jupyter-book build, warnings and cell errors fatal,
-#                reusing the models the notebooks just trained.
+# Set everything up, then run every test, in this order:
+#   setup        scripts/setup.sh: the only step that uses the network
+#                (package registries; Fashion-MNIST from Debian or Keras);
+#   fresh clone  tests/reliability/fresh_clone.sh: the committed HEAD, cloned
+#                into a new folder with an empty HOME, sets itself up and
+#                passes a slice of the tests (skip: VISIONBOOK_FRESH_CLONE=0);
+#   pytest       one session, with the network cut off
+#                (tests/reliability/offline/run_offline.py):
+#     tests/unit         the visionbook package and the repository's house rules;
+#     tests/reliability  offline proof, reproducibility, safe files, bad input;
+#     book/              every notebook, executed by nbval (each checks its own results);
+#     tests/build        a full jupyter-book build, warnings and cell errors fatal,
+#                        reusing the models the notebooks just trained.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest tests/unit book tests/build \
+if [ "${VISIONBOOK_FRESH_CLONE:-1}" != 0 ]; then
+  bash tests/reliability/fresh_clone.sh
+fi
+exec .venv/bin/python tests/reliability/offline/run_offline.py \
+  .venv/bin/python -m pytest tests/unit tests/reliability book tests/build \
   --nbval-lax --nbval-current-env "$@"

@@ -9,11 +9,16 @@ The notebooks teach; this package keeps what several chapters reuse:
 - :mod:`visionbook.store`: the folder of trained models (train if missing);
 - :mod:`visionbook.gan`: the article's generator and discriminator,
   repaired, and a Keras 3 GAN with its own ``train_step``;
+- :mod:`visionbook.cgan`: a conditional GAN that makes a requested class, and
+  the small-labelled-set augmentation experiment;
+- :mod:`visionbook.vae`: a convolutional variational autoencoder;
 - :mod:`visionbook.metrics`: Frechet distance, classifier score, class
   coverage and nearest neighbours, judged by a classifier passed in;
 - :mod:`visionbook.plots`: image grids, curves, filters, feature maps,
   confusion matrices, animations;
-- :mod:`visionbook.sample`: sample a saved generator from the command line.
+- :mod:`visionbook.sample`: sample a saved generator from the command line;
+- :mod:`visionbook.apps`: Part IV's helpers (digit-code composer, sign
+  renderer, tissue images); pure NumPy and scikit-image, imported on demand.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ import os
 # stderr; they are not errors on a CPU-only machine and clutter the book.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from visionbook import cnn, data, gan, metrics, plots, store  # noqa: E402
+from visionbook import cgan, cnn, data, gan, metrics, plots, store  # noqa: E402
 
 SEED = 42
 __version__ = "0.1.0"
-__all__ = ["SEED", "cnn", "data", "gan", "metrics", "plots", "store"]
+__all__ = ["SEED", "cgan", "cnn", "data", "gan", "metrics", "plots", "store"]

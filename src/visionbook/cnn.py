@@ -73,6 +73,15 @@ def conv_block(
     same job): 992 redundant parameters in the article's network, kept so the
     parameter count matches the article's.
     """
+    data.check_positive_int(num_filters, "num_filters")
+    for argument, value in (("kernel_size", kernel_size), ("strides", strides)):
+        pair = value if isinstance(value, (tuple, list)) else (value,)
+        if len(pair) not in (1, 2):
+            raise ValueError(f"{argument} must be an integer or a pair of integers, got {value!r}.")
+        for entry in pair:
+            data.check_positive_int(entry, argument)
+    if not isinstance(padding, str) or padding.lower() not in ("same", "valid"):
+        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}.")
     x = layers.Conv2D(
         num_filters,
         kernel_size,
@@ -84,6 +93,12 @@ def conv_block(
     return layers.Activation("relu")(x)
 
 
+def _int_sequence(values: object, argument: str) -> tuple[int, ...]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{argument} must be a sequence of integers, got {values!r}.")
+    return tuple(data.check_positive_int(v, f"{argument}[{i}]") for i, v in enumerate(values))
+
+
 def _check_config(
     input_shape: Sequence[int],
     num_classes: int,
@@ -93,24 +108,29 @@ def _check_config(
     head: str,
 ) -> None:
     if (
-        len(tuple(input_shape)) != 3
-        or not all(isinstance(d, (int, np.integer)) and d > 0 for d in input_shape)
+        isinstance(input_shape, (str, bytes))
+        or not isinstance(input_shape, Sequence)
+        or len(input_shape) != 3
+        or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
+            for d in input_shape
+        )
     ):
         raise ValueError(
             f"input_shape must be (height, width, channels) of positive integers, "
             f"got {input_shape!r}; for grayscale 28x28 images use (28, 28, 1)."
         )
-    if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
         raise ValueError(
             f"num_classes must be an integer of at least 2, got {num_classes!r}."
         )
+    filters = _int_sequence(filters, "filters")
+    strides = _int_sequence(strides, "strides")
     if len(filters) == 0 or len(filters) != len(strides):
         raise ValueError(
             f"filters and strides need one entry per block and at least one block; "
             f"got {len(filters)} filters and {len(strides)} strides."
         )
-    if any(f < 1 for f in filters) or any(s < 1 for s in strides):
-        raise ValueError(f"filters and strides must be positive: {filters}, {strides}.")
     if head not in ("gap", "flatten"):
         raise ValueError(f"head must be 'gap' or 'flatten', got {head!r}.")
     size = min(input_shape[0], input_shape[1])
@@ -125,6 +145,18 @@ def _check_config(
                 f"{' and pooling' if pooling else ''}: the feature map would "
                 "shrink to nothing. Use fewer blocks or larger images."
             )
+
+
+def _check_options(**flags_and_numbers: Any) -> None:
+    """The switches and numbers of :func:`create_cnn_model`, one clear error each."""
+    for name in ("batch_norm", "pooling", "flip_augment"):
+        if not isinstance(flags_and_numbers[name], bool):
+            raise TypeError(f"{name} must be True or False, got {flags_and_numbers[name]!r}.")
+    data.check_number(flags_and_numbers["bn_momentum"], "bn_momentum", low=0.0, high=1.0, high_open=True)
+    data.check_number(flags_and_numbers["dropout"], "dropout", low=0.0, high=1.0, high_open=True)
+    data.check_positive_int(flags_and_numbers["dense_units"], "dense_units", minimum=0)
+    if not isinstance(flags_and_numbers["name"], str) or not flags_and_numbers["name"]:
+        raise TypeError(f"name must be a non-empty string, got {flags_and_numbers['name']!r}.")
 
 
 def create_cnn_model(
@@ -150,7 +182,12 @@ def create_cnn_model(
     article) or ``"flatten"``; ``dense_units`` adds a hidden dense layer;
     ``flip_augment`` mirrors training images left-right at random.
     """
+    _check_options(
+        batch_norm=batch_norm, pooling=pooling, flip_augment=flip_augment,
+        bn_momentum=bn_momentum, dropout=dropout, dense_units=dense_units, name=name,
+    )
     _check_config(input_shape, num_classes, filters, strides, pooling, head)
+    num_classes, dense_units = int(num_classes), int(dense_units)  # Keras refuses NumPy integers
     inputs = keras.Input(shape=tuple(int(d) for d in input_shape), name="image")
     x = layers.RandomFlip("horizontal", name="flip")(inputs) if flip_augment else inputs
     for num_filters, stride in zip(filters, strides):
@@ -183,8 +220,9 @@ def one_cycle_schedule(
     steps small, the high middle learns fast, and the decay settles the
     weights so the last epoch is the best one.
     """
-    if total_steps < 1:
-        raise ValueError(f"total_steps must be at least 1, got {total_steps}.")
+    total_steps = data.check_positive_int(total_steps, "total_steps")
+    peak_learning_rate = data.check_number(peak_learning_rate, "peak_learning_rate", low=0.0, low_open=True)
+    warmup_fraction = data.check_number(warmup_fraction, "warmup_fraction", low=0.0, high=1.0, high_open=True)
     warmup = max(1, int(total_steps * warmup_fraction))
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
@@ -198,6 +236,9 @@ def compile_classifier(
     model: keras.Model, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3
 ) -> keras.Model:
     """Compile for integer labels (0..num_classes-1) with Adam and accuracy."""
+    data.check_model(model)
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        data.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -219,6 +260,10 @@ def train_fashion_cnn(
     seconds, and the test accuracy on the 10,000 test images (which are used
     only for that final evaluation, never for choices during training).
     """
+    epochs = data.check_positive_int(epochs, "epochs")
+    batch_size = data.check_positive_int(batch_size, "batch_size")
+    data.check_number(peak_learning_rate, "peak_learning_rate", low=0.0, low_open=True)
+    seed = data.check_seed(seed)
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = data.fashion_mnist_for_training()
     model = create_fashion_cnn()
@@ -270,6 +315,8 @@ def predict_classes(model: keras.Model, images: object, batch_size: int = 1000) 
     Images may be uint8 0..255 or floats in [0, 1], with or without the
     channel axis; a wrong size, channel count or range gets a clear error.
     """
-    _, height, width, channels = model.input_shape
+    data.classifier_classes(model, "model")
+    height, width, channels = data.image_input_shape(model)
+    batch_size = data.check_positive_int(batch_size, "batch_size")
     batch = data.as_batch(images, (height, width), channels)
     return np.argmax(model.predict(batch, batch_size=batch_size, verbose=0), axis=1)

@@ -78,6 +78,10 @@ def _keras_cache_dir() -> Path:
 
 def fashion_mnist_search_path(data_dir: str | os.PathLike | None = None) -> list[Path]:
     """The folders searched for Fashion-MNIST, in order of preference."""
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(
+            f"data_dir must be a folder path (str or pathlib.Path), got {type(data_dir).__name__}."
+        )
     candidates: list[Path] = []
     if data_dir is not None:
         candidates.append(Path(data_dir))
@@ -119,21 +123,32 @@ def _find_folder(folders: Iterable[Path]) -> Path | None:
     return None
 
 
-def _download_with_keras() -> Path | None:
-    """Let Keras download the files; return its cache folder, or None offline."""
+def _download_with_keras() -> tuple[Path | None, str]:
+    """Let Keras download the files; return its cache folder, or None and why not.
+
+    Every failure (no network, a proxy, a blocked host) ends the attempt with
+    its reason instead of an exception, and a socket timeout bounds a network
+    that neither answers nor refuses, so an offline machine gets the clear
+    "not found" error of :func:`load_fashion_mnist`, never a hang.
+    """
     import socket
+    import sys
 
     import keras
 
+    print(
+        "Fashion-MNIST is not on disk: downloading it through keras.datasets (30 MB).",
+        file=sys.stderr,
+    )
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(15)
     try:
         keras.datasets.fashion_mnist.load_data()
-    except Exception:  # no network, proxy, blocked host: all mean "not available"
-        return None
+    except Exception as err:  # no network, proxy, blocked host: all mean "not available"
+        return None, f"{type(err).__name__}: {err}"
     finally:
         socket.setdefaulttimeout(previous)
-    return _keras_cache_dir()
+    return _keras_cache_dir(), ""
 
 
 def _load_verified(folder: Path) -> dict[str, np.ndarray]:
@@ -171,16 +186,22 @@ def load_fashion_mnist(
     :data:`FASHION_MNIST_CLASSES`).  Every file is checked against its
     SHA-256; a damaged file is reported and left untouched.
     """
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r}.")
     searched = fashion_mnist_search_path(data_dir)
     folder = _find_folder(searched)
+    failure = ""
     if folder is None and download:
-        folder = _download_with_keras()
+        folder, failure = _download_with_keras()
     if folder is None:
         where = "\n".join(f"  - {p}" for p in searched)
+        tried = (
+            f"The download through Keras failed (no network?): {failure}\n"
+            if download
+            else "No download was tried (download=False).\n"
+        )
         raise DatasetError(
-            f"Fashion-MNIST was not found. Looked in:\n{where}\n"
-            f"{'and the download through Keras failed (no network?).' if download else ''}\n"
-            f"{_HOW_TO_GET}"
+            f"Fashion-MNIST was not found. Looked in:\n{where}\n{tried}{_HOW_TO_GET}"
         )
     arrays = {name: array.copy() for name, array in _load_verified(folder).items()}
     return (
@@ -241,7 +262,15 @@ def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _as_array(images: object, argument: str) -> np.ndarray:
-    array = np.asarray(images)
+    try:
+        array = np.asarray(images)
+    except (ValueError, TypeError) as err:  # ragged nesting, odd objects
+        raise TypeError(
+            f"{argument} could not be read as one numeric array ({err}): every image "
+            "must have the same shape; pass a NumPy array."
+        ) from err
+    if np.iscomplexobj(array):
+        raise TypeError(f"{argument} must hold real numbers, got dtype {array.dtype}.")
     if array.dtype == object or not (
         np.issubdtype(array.dtype, np.number) or array.dtype == bool
     ):
@@ -249,12 +278,116 @@ def _as_array(images: object, argument: str) -> np.ndarray:
             f"{argument} must be a numeric array, got dtype {array.dtype}."
         )
     if array.size == 0:
-        raise ValueError(f"{argument} is empty: pass at least one image.")
+        raise ValueError(f"{argument} is empty (shape {array.shape}): pass at least one image.")
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         raise ValueError(
             f"{argument} contains NaN or infinite values: check how it was computed."
         )
     return array
+
+
+# --------------------------------------------------------------------------
+# Argument checks shared by the modules: a wrong argument gets an error that
+# names it and says what was expected, before any TensorFlow code runs.
+# --------------------------------------------------------------------------
+
+
+def check_positive_int(value: object, argument: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is a whole number >= ``minimum``, else explain."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{argument} must be an integer, got {value!r} ({type(value).__name__}).")
+    if value < minimum:
+        raise ValueError(f"{argument} must be at least {minimum}, got {value}.")
+    return int(value)
+
+
+def check_seed(value: object, argument: str = "seed") -> int:
+    """Return ``value`` if it is a valid random seed (a whole number in 0..2**32-1), else explain."""
+    seed = check_positive_int(value, argument, minimum=0)
+    if seed > 2**32 - 1:
+        raise ValueError(f"{argument} must be at most 2**32 - 1 (NumPy's limit), got {seed}.")
+    return seed
+
+
+def check_number(
+    value: object,
+    argument: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite real number in the range, else explain."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{argument} must be a number, got {value!r} ({type(value).__name__}).")
+    number = float(value)
+    too_low = low is not None and (number <= low if low_open else number < low)
+    too_high = high is not None and (number >= high if high_open else number > high)
+    if not np.isfinite(number) or too_low or too_high:
+        lower = "-inf" if low is None else f"{low:g}"
+        upper = "inf" if high is None else f"{high:g}"
+        interval = f"{'(' if low_open or low is None else '['}{lower}, {upper}{')' if high_open or high is None else ']'}"
+        raise ValueError(f"{argument} must be a finite number in {interval}, got {value!r}.")
+    return number
+
+
+def check_model(model: object, argument: str = "model") -> None:
+    """Raise a TypeError unless ``model`` is a Keras model."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"{argument} must be a keras.Model, got {type(model).__name__}."
+        )
+
+
+def image_input_shape(model: object, argument: str = "model") -> tuple[int, int, int]:
+    """``(height, width, channels)`` of an image model's input, or a clear error."""
+    check_model(model, argument)
+    shape = model.input_shape
+    if not (
+        isinstance(shape, tuple) and len(shape) == 4
+        and all(isinstance(d, int) and d > 0 for d in shape[1:])
+    ):
+        raise ValueError(
+            f"{argument} takes input of shape {shape}, but a model of images, "
+            "(None, height, width, channels), was expected."
+        )
+    return shape[1], shape[2], shape[3]
+
+
+def classifier_classes(model: object, argument: str = "classifier") -> int:
+    """The class count of an image classifier, ``(None, h, w, c) -> (None, classes)``, or a clear error."""
+    image_input_shape(model, argument)
+    out = model.output_shape
+    if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], int) and out[1] >= 2):
+        raise ValueError(
+            f"{argument} outputs {out}, but a classifier outputs class probabilities "
+            "(None, num_classes)."
+        )
+    return out[1]
+
+
+def latent_input_size(model: object, argument: str = "model") -> int:
+    """The latent length an image-making model takes, ``(None, latent_dim)``, or a clear error."""
+    check_model(model, argument)
+    shape, out = model.input_shape, model.output_shape
+    if not (
+        isinstance(shape, tuple) and len(shape) == 2 and isinstance(shape[1], int)
+        and isinstance(out, tuple) and len(out) == 4
+    ):
+        raise ValueError(
+            f"{argument} maps {shape} to {out}, but a generator or decoder maps latent "
+            "vectors (None, latent_dim) to images (None, height, width, channels)."
+        )
+    return shape[1]
+
+
+def _to_float32(array: np.ndarray) -> np.ndarray:
+    """float32 copy; values beyond float32's range become inf, which the callers report."""
+    with np.errstate(over="ignore"):
+        return array.astype("float32")
 
 
 def to_unit_range(images: object, *, argument: str = "images") -> np.ndarray:
@@ -272,7 +405,7 @@ def to_unit_range(images: object, *, argument: str = "images") -> np.ndarray:
                 f"(min {array.min()}, max {array.max()}): expected 8-bit pixels."
             )
         return (array / 255.0).astype("float32")
-    array = array.astype("float32")
+    array = _to_float32(array)
     low, high = float(array.min()), float(array.max())
     if low < 0.0 or high > 1.0:
         hint = (
@@ -295,7 +428,7 @@ def to_tanh_range(images: object, *, argument: str = "images") -> np.ndarray:
 
 def from_tanh_range(images: object, *, argument: str = "images") -> np.ndarray:
     """Map [-1, 1] images (a ``tanh`` output) back to [0, 1]."""
-    array = _as_array(images, argument).astype("float32")
+    array = _to_float32(_as_array(images, argument))
     if array.min() < -1.0 - 1e-6 or array.max() > 1.0 + 1e-6:
         raise ValueError(
             f"{argument} lie in [{array.min():.3g}, {array.max():.3g}], outside "
@@ -317,8 +450,12 @@ def as_batch(
     0..255 or float 0..1; anything else gets an error that says what was
     expected and how to fix it.
     """
+    if not isinstance(size, (tuple, list)) or len(size) != 2:
+        raise TypeError(f"size must be a pair (height, width), got {size!r}.")
+    height = check_positive_int(size[0], "size[0] (height)")
+    width = check_positive_int(size[1], "size[1] (width)")
+    channels = check_positive_int(channels, "channels")
     array = to_unit_range(images, argument=argument)
-    height, width = size
     if array.ndim == 2:
         array = array[None, :, :, None]
     elif array.ndim == 3 and array.shape[-1] == channels and array.shape[:2] == (height, width):
@@ -353,7 +490,10 @@ def as_latent_batch(vectors: object, latent_dim: int, *, argument: str = "latent
     Generators and decoders take batches of latent (noise) vectors of one
     fixed length; a single vector is accepted and turned into a batch of one.
     """
-    array = _as_array(vectors, argument).astype("float32")
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    array = _to_float32(_as_array(vectors, argument))
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{argument} do not fit in float32 (values beyond +-3.4e38).")
     if array.ndim == 1:
         array = array[None]
     if array.ndim != 2 or array.shape[1] != latent_dim:

@@ -7,7 +7,7 @@ shows it and a script can save it.  Nothing here trains or changes a model.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 import matplotlib.pyplot as plt
@@ -29,6 +29,8 @@ def show_images(
 
     Accepts ``(n, h, w)``, ``(n, h, w, 1)`` or ``(n, h, w, 3)``.
     """
+    ncols = data.check_positive_int(ncols, "ncols")
+    size = data.check_number(size, "size", low=0.0, low_open=True)
     array = data.to_unit_range(images)
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
@@ -37,8 +39,12 @@ def show_images(
             f"images have shape {np.shape(images)}; expected (n, h, w), "
             "(n, h, w, 1) or (n, h, w, 3)."
         )
-    if titles is not None and len(titles) != len(array):
-        raise ValueError(f"got {len(titles)} titles for {len(array)} images.")
+    if titles is not None and (
+        isinstance(titles, (str, bytes)) or not isinstance(titles, (Sequence, np.ndarray))
+        or np.ndim(titles) != 1 or len(titles) != len(array)
+    ):
+        count = len(titles) if isinstance(titles, (Sequence, np.ndarray)) and np.ndim(titles) == 1 else repr(titles)
+        raise ValueError(f"titles must be a list of {len(array)} strings, one per image, got {count}.")
     ncols = max(1, min(ncols, len(array)))
     nrows = math.ceil(len(array) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
@@ -64,10 +70,31 @@ def plot_history(
     ``metrics`` names the curves, one panel each; by default loss and
     accuracy (a GAN passes ``("d_loss", "g_loss")`` and so on).
     """
+    if not isinstance(history, Mapping):
+        raise TypeError(
+            f"history must be a dict of per-epoch values (model.fit(...).history), got {type(history).__name__}."
+        )
+    if isinstance(metrics, str):
+        metrics = (metrics,)
     wanted = metrics
     metrics = [m for m in wanted if m in history]
     if not metrics:
-        raise ValueError(f"history has none of {list(wanted)}: its keys are {sorted(history)}.")
+        raise ValueError(f"history has none of {list(wanted)}: its keys are {sorted(map(str, history))}.")
+    for key in [*metrics, *(f"val_{m}" for m in metrics if f"val_{m}" in history)]:
+        values = history[key]
+        try:
+            curve = np.asarray(values, dtype="float64")
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"history[{key!r}] must be a list of numbers, one per epoch ({err}).") from err
+        if curve.ndim != 1 or curve.size == 0:
+            raise ValueError(f"history[{key!r}] must be a non-empty list of numbers, one per epoch, got shape {curve.shape}.")
+    for metric in metrics:
+        validation = f"val_{metric}"
+        if validation in history and len(history[validation]) != len(history[metric]):
+            raise ValueError(
+                f"history[{validation!r}] has {len(history[validation])} values but "
+                f"history[{metric!r}] has {len(history[metric])}: one per epoch each."
+            )
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         epochs = np.arange(1, len(history[metric]) + 1)
@@ -85,12 +112,14 @@ def plot_history(
 
 def plot_filters(kernel: object, max_filters: int = 32, size: float = 0.9) -> Figure:
     """Show the first input channel of each filter of a ``(kh, kw, in, out)`` kernel."""
-    weights = np.asarray(kernel)
+    weights = data._as_array(kernel, "kernel").astype("float64")
     if weights.ndim != 4:
         raise ValueError(
             f"kernel has shape {weights.shape}; expected (kh, kw, in, out), e.g. "
             "model.get_layer(name).get_weights()[0] of a Conv2D layer."
         )
+    max_filters = data.check_positive_int(max_filters, "max_filters")
+    size = data.check_number(size, "size", low=0.0, low_open=True)
     count = min(max_filters, weights.shape[-1])
     ncols = min(8, count)
     nrows = math.ceil(count / ncols)
@@ -109,13 +138,17 @@ def plot_feature_maps(
     model: keras.Model, image: object, layer_name: str, max_maps: int = 16, size: float = 1.1
 ) -> Figure:
     """Show what one layer of ``model`` outputs for one image."""
+    height, width, channels = data.image_input_shape(model)
+    max_maps = data.check_positive_int(max_maps, "max_maps")
+    size = data.check_number(size, "size", low=0.0, low_open=True)
+    if not isinstance(layer_name, str):
+        raise TypeError(f"layer_name must be a string, got {layer_name!r}.")
     try:
         layer = model.get_layer(layer_name)
     except ValueError as err:
         names = ", ".join(layer.name for layer in model.layers)
         raise ValueError(f"model has no layer {layer_name!r}; its layers are: {names}.") from err
-    _, height, width, channels = model.input_shape
-    batch = data.as_batch(image, (height, width), channels)[:1]
+    batch = data.as_batch(image, (height, width), channels, argument="image")[:1]
     probe = keras.Model(model.input, layer.output)
     maps = np.asarray(probe(batch, training=False))[0]
     if maps.ndim != 3:
@@ -133,16 +166,50 @@ def plot_feature_maps(
     return fig
 
 
+#: Up to this many classes, :func:`plot_confusion_matrix` writes each cell's value.
+MAX_ANNOTATED_CLASSES = 30
+
+
+def _labels(values: object, argument: str, num_classes: int) -> np.ndarray:
+    """Integer class labels 0..num_classes-1 as a 1-D array, or a clear error."""
+    array = data._as_array(values, argument)
+    if array.ndim != 1:
+        raise ValueError(f"{argument} must be a 1-D array of class indices, got shape {array.shape}.")
+    if array.dtype == bool:
+        array = array.astype("int64")
+    if not np.issubdtype(array.dtype, np.integer):
+        if not np.all(array == np.round(array)):
+            raise ValueError(f"{argument} must hold whole class indices; use np.argmax on probabilities first.")
+        array = array.astype("int64")
+    if array.min() < 0 or array.max() >= num_classes:
+        raise ValueError(
+            f"{argument} holds classes {int(array.min())}..{int(array.max())}, but there are "
+            f"{num_classes} class_names (indices 0..{num_classes - 1})."
+        )
+    return array
+
+
 def plot_confusion_matrix(
     y_true: object, y_pred: object, class_names: Sequence[str], normalize: bool = True
 ) -> Figure:
     """A confusion matrix (rows: true class; columns: predicted), via scikit-learn."""
     from sklearn.metrics import ConfusionMatrixDisplay
 
+    if (
+        isinstance(class_names, (str, bytes)) or not isinstance(class_names, (Sequence, np.ndarray))
+        or np.ndim(class_names) != 1 or len(class_names) < 2
+    ):
+        raise ValueError(f"class_names must be a list of at least 2 names, got {class_names!r}.")
+    y_true = _labels(y_true, "y_true", len(class_names))
+    y_pred = _labels(y_pred, "y_pred", len(class_names))
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: one each per image.")
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}.")
     fig, ax = plt.subplots(figsize=(7, 6))
     ConfusionMatrixDisplay.from_predictions(
-        np.asarray(y_true),
-        np.asarray(y_pred),
+        y_true,
+        y_pred,
         labels=np.arange(len(class_names)),
         display_labels=list(class_names),
         normalize="true" if normalize else None,
@@ -151,6 +218,10 @@ def plot_confusion_matrix(
         colorbar=False,
         ax=ax,
         xticks_rotation=45,
+        # One number per cell is readable up to a few dozen classes; beyond
+        # that the colours carry the matrix, and thousands of labels would
+        # take minutes to draw.
+        include_values=len(class_names) <= MAX_ANNOTATED_CLASSES,
     )
     ax.set_title("confusion matrix" + (" (share of each true class)" if normalize else ""))
     fig.tight_layout()
@@ -159,6 +230,8 @@ def plot_confusion_matrix(
 
 def image_grid(images: object, ncols: int = 8, padding: int = 1) -> np.ndarray:
     """Tile images into one uint8 mosaic (for animations and saved PNGs)."""
+    ncols = data.check_positive_int(ncols, "ncols")
+    padding = data.check_positive_int(padding, "padding", minimum=0)
     array = data.to_unit_range(images)
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
@@ -179,13 +252,26 @@ def save_animation(frames: Sequence[np.ndarray], path: str, seconds_per_frame: f
     """Write uint8 frames (e.g. from :func:`image_grid`) as a looping GIF; return the path."""
     from PIL import Image
 
-    if len(frames) == 0:
-        raise ValueError("no frames to animate.")
+    if isinstance(frames, np.ndarray) and frames.ndim in (3, 4):
+        frames = list(frames)
+    if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence) or len(frames) == 0:
+        raise ValueError("frames must be a non-empty list of uint8 images (e.g. from image_grid).")
+    seconds_per_frame = data.check_number(seconds_per_frame, "seconds_per_frame", low=0.0, low_open=True)
+    scale = data.check_positive_int(scale, "scale")
+    checked = []
+    for i, frame in enumerate(frames):
+        array = data._as_array(frame, f"frames[{i}]")
+        if array.dtype != np.uint8 or not (
+            array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (3, 4))
+        ) or array.shape[:2] != np.shape(frames[0])[:2]:
+            raise ValueError(
+                f"frames[{i}] has shape {array.shape} and dtype {array.dtype}; every frame must be a "
+                "uint8 image of the first frame's size, (h, w) or (h, w, 3), such as image_grid returns."
+            )
+        checked.append(array)
     pictures = [
-        Image.fromarray(np.asarray(frame, np.uint8)).resize(
-            (frame.shape[1] * scale, frame.shape[0] * scale), Image.NEAREST
-        )
-        for frame in frames
+        Image.fromarray(frame).resize((frame.shape[1] * scale, frame.shape[0] * scale), Image.NEAREST)
+        for frame in checked
     ]
     pictures[0].save(
         path, save_all=True, append_images=pictures[1:], duration=int(seconds_per_frame * 1000), loop=0

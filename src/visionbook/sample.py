@@ -42,9 +42,12 @@ def load_generator(path: str | Path | None = None) -> keras.Model:
                 "or pass --generator PATH."
             )
         path = model_path
+    if not isinstance(path, (str, Path)):
+        raise SamplingError(f"path must be a file path (str or Path), got {type(path).__name__}.")
     path = Path(path)
     if not path.is_file():
-        raise SamplingError(f"{path} does not exist: pass the path of a saved generator (.keras).")
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise SamplingError(f"{path} {what}: pass the path of a saved generator (.keras).")
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as err:
@@ -64,13 +67,16 @@ def load_generator(path: str | Path | None = None) -> keras.Model:
 def write_samples(generator: keras.Model, out: str | Path, count: int = 64, seed: int = 0,
                   ncols: int = 8, force: bool = False) -> Path:
     """Generate ``count`` images and write them to ``out`` (.png grid or .npy array)."""
+    if not isinstance(out, (str, Path)):
+        raise SamplingError(f"--out (out) must be a file path, got {type(out).__name__}.")
+    for option, value, minimum in (("--count", count, 1), ("--seed", seed, 0), ("--ncols", ncols, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise SamplingError(f"{option} ({option[2:]}) must be a whole number >= {minimum}, got {value!r}.")
     out = Path(out)
     if out.suffix not in (".png", ".npy"):
         raise SamplingError(f"--out must end in .png (an image grid) or .npy (an array), got {out.name!r}.")
     if out.exists() and not force:
         raise SamplingError(f"{out} exists; choose another name or pass --force to overwrite it.")
-    if count < 1:
-        raise SamplingError(f"--count must be at least 1, got {count}.")
     images = gan.sample(generator, count, seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":

@@ -45,9 +45,18 @@ def models_dir() -> Path:
     return folder
 
 
+def _check_config(config: object) -> None:
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of training settings, got {type(config).__name__}.")
+
+
 def config_key(config: dict[str, Any]) -> str:
     """A short, stable hash of a JSON-serialisable training configuration."""
-    text = json.dumps(config, sort_keys=True, default=str)
+    _check_config(config)
+    try:
+        text = json.dumps(config, sort_keys=True, default=str)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"config must have string keys and JSON-like values ({err}).") from err
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -59,8 +68,16 @@ def arrays_path(name: str, config: dict[str, Any]) -> Path:
 
 def model_paths(name: str, config: dict[str, Any]) -> tuple[Path, Path]:
     """The ``.keras`` and ``.json`` paths for ``name`` trained with ``config``."""
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise ValueError(f"model name {name!r} must be a plain file name stem.")
+    if not isinstance(name, str):
+        raise TypeError(f"model name must be a string, got {type(name).__name__}.")
+    if (
+        not name or name.startswith(".") or len(name) > 100
+        or not all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
+    ):
+        raise ValueError(
+            f"model name {name!r} must be a plain file name stem: ASCII letters, digits, "
+            "'.', '_' and '-', not starting with '.'."
+        )
     stem = f"{name}-{config_key(config)}"
     folder = models_dir()
     return folder / f"{stem}.keras", folder / f"{stem}.json"
@@ -77,6 +94,30 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             os.remove(tmp)
 
 
+_SAVEZ_RESERVED = {"file", "args", "kwds", "allow_pickle"}
+
+
+def _check_saveable(model: object, record: object, arrays: object) -> None:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    if not isinstance(record, dict):
+        raise TypeError(f"record must be a dict (history, results...), got {type(record).__name__}.")
+    if arrays is None:
+        return
+    if not isinstance(arrays, dict):
+        raise TypeError(f"arrays must be a dict of NumPy arrays, got {type(arrays).__name__}.")
+    for key, value in arrays.items():
+        if not isinstance(key, str) or not key.isidentifier() or key in _SAVEZ_RESERVED:
+            raise ValueError(
+                f"arrays key {key!r} must be a Python identifier other than {sorted(_SAVEZ_RESERVED)}."
+            )
+        array = np.asarray(value)
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise TypeError(
+                f"arrays[{key!r}] must be a numeric array (it is loaded without pickle), got dtype {array.dtype}."
+            )
+
+
 def save(
     model: keras.Model,
     name: str,
@@ -89,6 +130,7 @@ def save(
     The record is written last, and :func:`load` needs it, so a run that is
     interrupted part-way leaves nothing that a later run would trust.
     """
+    _check_saveable(model, record, arrays)
     model_path, record_path = model_paths(name, config)
     record = {**record, "name": name, "config": config, "saved_at": time.time()}
     if arrays:
@@ -143,13 +185,73 @@ def load_or_train(
     model and gains ``"loaded_from_store": True`` when read back later, so a
     chapter can say whether it trained now or reused a saved run.
     """
+    if not callable(train):
+        raise TypeError(f"train must be a function returning (model, record), got {type(train).__name__}.")
     stored = load(name, config)
     if stored is not None:
         model, record = stored
         return model, {**record, "loaded_from_store": True}
-    model, record = train()
+    result = train()
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"train must return (model, record), got {type(result).__name__}.")
+    model, record = result
+    _check_saveable(model, record, record.get("arrays") if isinstance(record, dict) else None)
+    record = dict(record)
     arrays = record.pop("arrays", None)
     save(model, name, config, record, arrays)
     if arrays:
         record["arrays"] = arrays
     return model, {**record, "loaded_from_store": False}
+
+
+def results_paths(name: str, config: dict[str, Any]) -> tuple[Path, Path]:
+    """The ``.results.json`` and ``.results.npz`` paths of a stored result (no model)."""
+    model_path, _ = model_paths(name, config)
+    stem = model_path.with_suffix("").name
+    return model_path.with_name(f"{stem}.results.json"), model_path.with_name(f"{stem}.results.npz")
+
+
+def load_or_compute(
+    name: str,
+    config: dict[str, Any],
+    compute: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """Return the stored result for ``(name, config)``, computing it if missing.
+
+    For experiments whose product is a table, not a model: ``compute``
+    returns a JSON-serialisable dict whose optional ``"arrays"`` entry is a
+    dict of NumPy arrays (kept in an ``.npz`` file). The JSON file is
+    written last, so an interrupted run leaves nothing a later run would
+    trust; a stored result that cannot be read is moved aside with a warning
+    and computed again. The result gains ``"loaded_from_store"``.
+    """
+    record_path, array_path = results_paths(name, config)
+    if record_path.is_file():
+        try:
+            record = json.loads(record_path.read_text())
+            if array_path.is_file():
+                with np.load(array_path, allow_pickle=False) as stored:
+                    record["arrays"] = {key: stored[key] for key in stored.files}
+            return {**record, "loaded_from_store": True}
+        except Exception as err:  # damaged or foreign: do not trust it
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for path in (record_path, array_path):
+                if path.exists():
+                    path.rename(path.with_name(f"{path.name}.unreadable-{stamp}"))
+            warnings.warn(
+                f"Could not read {record_path} ({err}). It was moved aside to "
+                f"{record_path.name}.unreadable-{stamp}; the result will be computed again.",
+                stacklevel=2,
+            )
+    result = compute()
+    if not isinstance(result, dict):
+        raise TypeError(f"compute must return a dict, got {type(result).__name__}.")
+    record = {k: v for k, v in result.items() if k != "arrays"}
+    arrays = result.get("arrays")
+    if arrays:
+        _atomic_write(array_path, lambda p: np.savez_compressed(p, **arrays))
+    elif array_path.exists():
+        array_path.unlink()
+    stored = {**record, "name": name, "config": config, "saved_at": time.time()}
+    _atomic_write(record_path, lambda p: p.write_text(json.dumps(stored, indent=1, default=str)))
+    return {**stored, **({"arrays": arrays} if arrays else {}), "loaded_from_store": False}

@@ -88,7 +88,7 @@ def create_encoder(
     """
     latent_dim = _check_positive_int(latent_dim, "latent_dim")
     dense_units = _check_positive_int(dense_units, "dense_units")
-    if len(filters) != 2:
+    if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence) or len(filters) != 2:
         raise ValueError(f"filters needs two entries (14x14 and 7x7 channels), got {filters!r}.")
     image = keras.Input(shape=(28, 28, 1), name="image")
     x = image
@@ -114,7 +114,7 @@ def create_decoder(
     transposed convolution with a sigmoid gives one probability per pixel.
     """
     latent_dim = _check_positive_int(latent_dim, "latent_dim")
-    if len(filters) != 2:
+    if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence) or len(filters) != 2:
         raise ValueError(f"filters needs two entries (14x14 and 7x7 channels), got {filters!r}.")
     widths = [_check_positive_int(width, "filters") for width in filters]
     latent = keras.Input(shape=(latent_dim,), name="latent")
@@ -133,12 +133,57 @@ def reconstruction_loss(images: Any, reconstructions: Any) -> Any:
     term; averaging over 784 pixels would let the KL term dominate and blur
     the images further.
     """
+    images = _as_real(images, "images")
+    reconstructions = _as_real(reconstructions, "reconstructions")
+    _check_same_image_shapes(images, reconstructions)
     per_pixel = keras.losses.binary_crossentropy(images, reconstructions)  # (n, 28, 28)
     return ops.sum(per_pixel, axis=(1, 2))
 
 
+def _as_real(x: Any, argument: str) -> Any:
+    """Tensors pass unchanged (inside training); arrays and lists become float32 after a check."""
+    if isinstance(x, (np.ndarray, list, tuple, int, float, np.number)):
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{argument} could not be read as one numeric array ({err}).") from err
+        if array.dtype.kind not in "buif":
+            raise TypeError(f"{argument} must hold real numbers, got dtype {array.dtype}.")
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, as TensorFlow would compute
+            return array.astype("float32")
+    return x
+
+
+def _static_shape(x: Any) -> tuple[int | None, ...]:
+    """The shape known without running anything: None for a dimension set only at run time."""
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        shape = np.shape(x)
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _shapes_agree(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    """Equal shapes, where a dimension not known yet (inside a traced function) matches anything."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _check_same_image_shapes(images: Any, reconstructions: Any) -> None:
+    shape_a, shape_b = _static_shape(images), _static_shape(reconstructions)
+    if len(shape_a) != 4 or not _shapes_agree(shape_a, shape_b):
+        raise ValueError(
+            f"images and reconstructions must both have shape (n, height, width, channels), "
+            f"got {shape_a} and {shape_b}."
+        )
+
+
 def kl_divergence(z_mean: Any, z_log_var: Any) -> Any:
     """KL divergence of ``N(z_mean, exp(z_log_var))`` from ``N(0, I)``: shape ``(n,)``."""
+    z_mean, z_log_var = _as_real(z_mean, "z_mean"), _as_real(z_log_var, "z_log_var")
+    mean_shape, log_var_shape = _static_shape(z_mean), _static_shape(z_log_var)
+    if len(mean_shape) != 2 or len(log_var_shape) != 2 or not _shapes_agree(mean_shape, log_var_shape):
+        raise ValueError(
+            f"z_mean and z_log_var must both have shape (n, latent_dim), got {mean_shape} and {log_var_shape}."
+        )
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
 
 
@@ -198,6 +243,9 @@ class VAE(keras.Model):
 
 def create_vae(seed: int | None = None, **overrides: Any) -> VAE:
     """The book's VAE (:data:`FASHION_VAE`, with ``overrides``), not yet compiled."""
+    unknown = sorted(set(overrides) - set(FASHION_VAE))
+    if unknown:
+        raise TypeError(f"create_vae got unknown settings {unknown}; it accepts {sorted(FASHION_VAE)}.")
     config = {**FASHION_VAE, **overrides}
     encoder = create_encoder(**config, seed=seed)
     decoder = create_decoder(config["latent_dim"], config["filters"])
@@ -219,6 +267,8 @@ def train_fashion_vae(
     """
     epochs = _check_positive_int(epochs, "epochs")
     batch_size = _check_positive_int(batch_size, "batch_size")
+    data.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
+    seed = data.check_seed(seed)
     keras.utils.set_random_seed(seed)
     (x_train, _), (x_test, _) = data.fashion_mnist_for_training()
     vae = create_vae(seed=seed)
@@ -275,19 +325,43 @@ def trained_fashion_vae(verbose: int | str = 2) -> tuple[keras.Model, keras.Mode
 
 
 def _latent_dim(decoder: keras.Model) -> int:
-    return int(decoder.input_shape[-1])
+    return data.latent_input_size(decoder, "decoder")
+
+
+def _encoder_latent_dim(encoder: keras.Model) -> int:
+    """The latent length of an encoder built by :func:`create_encoder`, or a clear error."""
+    data.image_input_shape(encoder, "encoder")
+    outputs = encoder.output_shape
+    if not (isinstance(outputs, list) and len(outputs) == 3 and all(len(s) == 2 for s in outputs)):
+        raise ValueError(
+            f"encoder outputs {outputs}, but a VAE encoder returns [z_mean, z_log_var, z], "
+            "three (None, latent_dim) arrays (see create_encoder)."
+        )
+    return int(outputs[0][-1])
+
+
+def _check_pair(encoder: keras.Model, decoder: keras.Model) -> None:
+    encoded, decoded = _encoder_latent_dim(encoder), _latent_dim(decoder)
+    if encoded != decoded:
+        raise ValueError(
+            f"encoder makes latent vectors of length {encoded} but decoder takes {decoded}: "
+            "pass an encoder and a decoder trained together."
+        )
 
 
 def encode(encoder: keras.Model, images: object, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """``(z_mean, z_log_var)`` of ``images`` (uint8 or [0, 1], with or without channel axis)."""
-    batch = data.as_batch(images)
+    _encoder_latent_dim(encoder)
+    batch_size = data.check_positive_int(batch_size, "batch_size")
+    batch = data.as_batch(images, data.image_input_shape(encoder, "encoder")[:2], 1)
     z_mean, z_log_var, _ = encoder.predict(batch, batch_size=batch_size, verbose=0)
     return z_mean, z_log_var
 
 
 def decode(decoder: keras.Model, latents: object, batch_size: int = 1000) -> np.ndarray:
     """Images ``(n, 28, 28, 1)`` in [0, 1] for latent vectors of the decoder's size."""
-    array = data.as_latent_batch(latents, _latent_dim(decoder))
+    array = data.as_latent_batch(latents, _latent_dim(decoder), argument="latents")
+    batch_size = data.check_positive_int(batch_size, "batch_size")
     return decoder.predict(array, batch_size=batch_size, verbose=0)
 
 
@@ -296,12 +370,14 @@ def reconstruct(encoder: keras.Model, decoder: keras.Model, images: object) -> n
 
     The mean, not a random draw, is used so that the result is repeatable.
     """
+    _check_pair(encoder, decoder)
     z_mean, _ = encode(encoder, images)
     return decode(decoder, z_mean)
 
 
 def reconstruction_errors(encoder: keras.Model, decoder: keras.Model, images: object) -> np.ndarray:
     """Per-image reconstruction loss (binary cross-entropy summed over pixels)."""
+    _check_pair(encoder, decoder)
     batch = data.as_batch(images)
     return np.asarray(reconstruction_loss(batch, reconstruct(encoder, decoder, batch)))
 
@@ -312,19 +388,23 @@ def sample(decoder: keras.Model, count: int, seed: int = 0, std: float = 1.0) ->
     ``std=1`` samples the prior the VAE was trained towards; a larger value
     reaches regions of the latent space the training images rarely used.
     """
+    latent_dim = _latent_dim(decoder)
     count = _check_positive_int(count, "count")
-    if not np.isfinite(std) or std <= 0:
-        raise ValueError(f"std must be a positive number, got {std!r}.")
-    latents = np.random.default_rng(seed).standard_normal((count, _latent_dim(decoder))) * std
+    seed = data.check_seed(seed)
+    std = data.check_number(std, "std", low=0.0, low_open=True)
+    latents = np.random.default_rng(seed).standard_normal((count, latent_dim)) * std
     return decode(decoder, latents.astype("float32"))
 
 
 def interpolate(encoder: keras.Model, decoder: keras.Model, start: object, end: object, steps: int = 8) -> np.ndarray:
     """Images decoded along the straight line between two images' mean latent vectors."""
+    _check_pair(encoder, decoder)
     steps = _check_positive_int(steps, "steps")
     if steps < 2:
         raise ValueError(f"steps must be at least 2 (both ends), got {steps}.")
-    z_mean, _ = encode(encoder, np.concatenate([data.as_batch(start), data.as_batch(end)]))
+    z_mean, _ = encode(
+        encoder, np.concatenate([data.as_batch(start, argument="start"), data.as_batch(end, argument="end")])
+    )
     if len(z_mean) != 2:
         raise ValueError(f"start and end must be one image each, got {len(z_mean)} images.")
     weights = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]

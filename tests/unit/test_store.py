@@ -61,3 +61,44 @@ def test_names_must_be_plain(models):
 def test_config_key_is_stable_and_order_free():
     assert store.config_key({"a": 1, "b": 2}) == store.config_key({"b": 2, "a": 1})
     assert store.config_key({"a": 1}) != store.config_key({"a": 2})
+
+
+def test_results_are_computed_once_then_reused(models):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"mean": 0.5, "arrays": {"table": np.arange(6.0).reshape(2, 3)}}
+
+    first = store.load_or_compute("experiment", {"seeds": (0, 1)}, compute)
+    assert first["loaded_from_store"] is False and first["mean"] == 0.5
+    again = store.load_or_compute("experiment", {"seeds": (0, 1)}, compute)
+    assert len(calls) == 1 and again["loaded_from_store"] is True
+    np.testing.assert_array_equal(again["arrays"]["table"], np.arange(6.0).reshape(2, 3))
+    assert again["mean"] == 0.5 and again["config"] == {"seeds": [0, 1]}
+    store.load_or_compute("experiment", {"seeds": (0, 1, 2)}, compute)
+    assert len(calls) == 2, "another configuration is another result"
+    assert not [p for p in models.iterdir() if p.name.startswith(".")], "temporary files left"
+
+
+def test_results_without_arrays_and_a_model_of_the_same_name(models):
+    store.save(_tiny(), "shared", {}, {"kind": "model"})
+    result = store.load_or_compute("shared", {}, lambda: {"kind": "table"})
+    assert "arrays" not in result and result["kind"] == "table"
+    _, record = store.load("shared", {})
+    assert record["kind"] == "model", "a result must not overwrite a model's record"
+
+
+def test_damaged_result_is_moved_aside_and_computed_again(models):
+    record_path, _ = store.results_paths("experiment", {})
+    store.load_or_compute("experiment", {}, lambda: {"value": 1})
+    record_path.write_text("{not json")
+    with pytest.warns(UserWarning, match="moved aside"):
+        result = store.load_or_compute("experiment", {}, lambda: {"value": 2})
+    assert result["value"] == 2 and result["loaded_from_store"] is False
+    assert [p for p in models.iterdir() if ".unreadable-" in p.name]
+
+
+def test_compute_must_return_a_dict(models):
+    with pytest.raises(TypeError, match="must return a dict"):
+        store.load_or_compute("experiment", {}, lambda: [1, 2])

@@ -1,0 +1,135 @@
+"""The built book, read in headless Chromium the way a reader reads it.
+
+Every page of the table of contents is loaded once (fixture ``reports``);
+the tests below then check what each page showed and requested. Failures name
+the page and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+import bookcheck
+from bookcheck import BOOK_HTML, NOTEBOOK_PAGES, ROOT, SCREENSHOTS, TOC_PAGES
+
+
+@pytest.mark.parametrize("page", TOC_PAGES)
+def test_page_loads_cleanly(reports, page):
+    """No console error, no failed or off-machine request, every image and formula
+    rendered, no error in any output, and a figure on every chapter notebook."""
+    problems = bookcheck.problems_of(reports[page], page, notebook=page in NOTEBOOK_PAGES)
+    assert not problems, "\n".join(problems)
+
+
+def test_chapters_have_code_cells_and_formulas_render(reports):
+    for page in NOTEBOOK_PAGES:
+        assert reports[page].cells > 0, f"{page} shows no code cell"
+    typeset = [page for page in TOC_PAGES if reports[page].math_total > 0]
+    assert "book/appendix/glossary.html" in typeset, "the glossary's formulas were not typeset"
+    assert len(typeset) >= 3, f"formulas were typeset on {typeset} only"
+
+
+def test_internal_links_resolve(reports, book_server):
+    problems = bookcheck.broken_links(reports, BOOK_HTML, book_server.base)
+    assert not problems, "broken internal links:\n" + "\n".join(problems)
+
+
+def test_landing_page_opens_the_book(browser, book_server):
+    browser.get(book_server.base)
+    WebDriverWait(browser, 20).until(lambda d: d.current_url.endswith(TOC_PAGES[0]))
+    heading = browser.find_element(By.CSS_SELECTOR, "article.bd-article h1").text
+    assert "Keras" in heading, f"the landing page's heading is {heading!r}"
+
+
+def test_next_and_previous_follow_the_table_of_contents(browser, book_server, reports):
+    """Clicking "next" from the first page visits every page in order; "previous" links mirror it."""
+    browser.get(book_server.url(TOC_PAGES[0]))
+    visited = [TOC_PAGES[0]]
+    while len(visited) <= len(TOC_PAGES):
+        links = browser.find_elements(By.CSS_SELECTOR, ".prev-next-area a.right-next")
+        if not links:
+            break
+        before = browser.current_url
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", links[0])
+        links[0].click()
+        WebDriverWait(browser, 20).until(lambda d: d.current_url != before)
+        visited.append(bookcheck.page_of(browser.current_url.split("#")[0], book_server.base))
+    assert visited == TOC_PAGES, f"'next' visits {visited}, the table of contents lists {TOC_PAGES}"
+
+    for earlier, later in zip(TOC_PAGES, TOC_PAGES[1:]):
+        prev_url = reports[later].prev_url
+        assert prev_url and bookcheck.page_of(prev_url, book_server.base) == earlier, (
+            f"'previous' on {later} leads to {prev_url}, not {earlier}")
+
+
+def test_search_finds_convolution(browser, book_server):
+    browser.get(book_server.url("search.html?q=convolution"))
+    results = WebDriverWait(browser, 30).until(
+        EC.presence_of_all_elements_located((By.CSS_SELECTOR, "#search-results ul.search li a")))
+    targets = [a.get_attribute("href") for a in results]
+    assert any("02_convolution" in href for href in targets), f"search for 'convolution' found {targets}"
+
+
+def test_a_solution_opens_on_click(browser, book_server):
+    chapter = next(page for page in TOC_PAGES if "02_convolution" in page)
+    browser.get(book_server.url(chapter))
+    solution = browser.find_element(By.CSS_SELECTOR, "div.solution.dropdown")
+    content = solution.find_element(By.CSS_SELECTOR, "section")
+    assert not content.is_displayed(), "a solution is open before it is clicked"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", solution)
+    solution.find_element(By.CSS_SELECTOR, ".admonition-title").click()
+    WebDriverWait(browser, 10).until(lambda d: content.is_displayed())
+    assert content.text.strip(), "the opened solution is empty"
+
+
+def test_download_button_offers_the_chapter_notebook():
+    for page in NOTEBOOK_PAGES:
+        notebook = page.replace(".html", ".ipynb")
+        download = BOOK_HTML / "_sources" / notebook
+        assert download.is_file(), f"{page}: no notebook to download at {download}"
+        cells = json.loads(download.read_text())["cells"]
+        source = json.loads((ROOT / notebook).read_text())["cells"]
+        assert len(cells) == len(source), f"{download} is not the chapter's notebook"
+        assert f'href="../_sources/{notebook}"' in (BOOK_HTML / page).read_text(), \
+            f"{page} has no download link to its notebook"
+
+
+def test_glossary_shows_chinese_terms(reports, browser, book_server):
+    browser.get(book_server.url("book/appendix/glossary.html"))
+    terms = [dt.text for dt in browser.find_elements(By.CSS_SELECTOR, "dl.glossary dt")]
+    for chinese in ("卷积", "池化", "全连接层", "生成器", "判别器"):
+        assert any(chinese in term for term in terms), f"the glossary has no entry {chinese}"
+    # A CJK font is installed: a Chinese character is drawn differently from a
+    # code point no font has (both would be the same empty box without one).
+    differs = browser.execute_script("""
+        const draw = text => {
+          const canvas = document.createElement('canvas');
+          canvas.width = 64; canvas.height = 32;
+          const c = canvas.getContext('2d');
+          c.font = '24px sans-serif'; c.fillText(text, 4, 26);
+          return Array.from(c.getImageData(0, 0, 64, 32).data).join(',');
+        };
+        return draw('卷') !== draw('\\u{10FFFD}');""")
+    assert differs, "Chinese text is drawn without a Chinese font (install fonts-noto-cjk)"
+
+
+def test_screenshots(browser, book_server):
+    """The landing page and two chapters, as PNG files in _build/screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    def chapter(stem: str, fallback: int) -> str:
+        return next((page for page in NOTEBOOK_PAGES if stem in page), NOTEBOOK_PAGES[fallback])
+
+    shots = {"landing": TOC_PAGES[0], "chapter-cnn": chapter("04_cnn", 0),
+             "chapter-gan": chapter("07_adversarial_training", -1)}
+    for name, page in shots.items():
+        browser.get(book_server.url(page))
+        time.sleep(0.5)  # let the theme finish its layout
+        path = SCREENSHOTS / f"{name}.png"
+        assert browser.save_screenshot(str(path)), f"no screenshot of {page}"
+        assert path.stat().st_size > 20_000, f"{path} looks blank"
