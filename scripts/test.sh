@@ -11,7 +11,9 @@
 #     tests/reliability  offline proof, reproducibility, safe files, bad input;
 #     book/              every notebook, executed by nbval (each checks its own results);
 #     tests/build        a full jupyter-book build, warnings and cell errors fatal,
-#                        reusing the models the notebooks just trained.
+#                        reusing the models the notebooks just trained;
+#     tests/browser      the built book (and the student edition and slides)
+#                        in headless Chromium, served from 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -19,5 +21,5 @@ if [ "${VISIONBOOK_FRESH_CLONE:-1}" != 0 ]; then
   bash tests/reliability/fresh_clone.sh
 fi
 exec .venv/bin/python tests/reliability/offline/run_offline.py \
-  .venv/bin/python -m pytest tests/unit tests/reliability book tests/build \
+  .venv/bin/python -m pytest tests/unit tests/reliability book tests/build tests/browser \
   --nbval-lax --nbval-current-env "$@"

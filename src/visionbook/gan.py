@@ -24,9 +24,7 @@ LATENT_DIM = 100
 
 
 def _check_positive_int(value: object, name: str) -> int:
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+    return data.check_positive_int(value, name)
 
 
 def create_generator(
@@ -294,6 +292,12 @@ FASHION_GAN: dict[str, Any] = {
 
 def build_fashion_gan(config: dict[str, Any] = FASHION_GAN) -> GAN:
     """A compiled :class:`GAN` configured by ``config`` (see :data:`FASHION_GAN`)."""
+    required = {k for k in FASHION_GAN if k != "minibatch_std"}
+    missing = sorted(required - set(config)) if isinstance(config, dict) else None
+    if missing is None:
+        raise TypeError(f"config must be a dict like gan.FASHION_GAN, got {type(config).__name__}.")
+    if missing:
+        raise ValueError(f"config lacks {missing}; start from {{**gan.FASHION_GAN, ...}} and override what you change.")
     model = GAN(
         create_generator(config["latent_dim"], widths=config["generator_widths"]),
         create_discriminator(

@@ -52,5 +52,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     if getattr(config, "cache", None) is not None:
         config.cache.set(
             "visionbook/hypothesis_cases",
-            {"total": total, "clear_errors": errors, "per_property": dict(fuzzkit.CASES)},
+            {"total": total, "clear_errors": errors, "per_property": dict(fuzzkit.CASES),
+             "clear_errors_per_property": dict(fuzzkit.REJECTED)},
         )
