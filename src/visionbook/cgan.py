@@ -195,11 +195,7 @@ class ConditionalGAN(gan.GAN):
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
 
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.real_score_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
-        self.fake_score_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
-        return {m.name: m.result() for m in self.metrics}
+        return self.record_step(d_loss, g_loss, real_logits, fake_logits)
 
 
 # --------------------------------------------------------------------------

@@ -194,6 +194,10 @@ class GAN(keras.Model):
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
 
+        return self.record_step(d_loss, g_loss, real_logits, fake_logits)
+
+    def record_step(self, d_loss: Any, g_loss: Any, real_logits: Any, fake_logits: Any) -> dict[str, Any]:
+        """Update the loss and score trackers; return what ``fit`` prints."""
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.real_score_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
