@@ -436,17 +436,7 @@ def trained_fashion_cgan(
 
 #: A small, quick CNN for the augmentation experiment (arguments of
 #: :func:`cnn.create_cnn_model`): the book's Fashion-MNIST CNN at half width.
-SMALL_CNN: dict[str, Any] = {
-    "input_shape": (28, 28, 1),
-    "num_classes": NUM_CLASSES,
-    "filters": (16, 32),
-    "strides": (1, 1),
-    "batch_norm": False,
-    "pooling": True,
-    "head": "flatten",
-    "dense_units": 64,
-    "dropout": 0.3,
-}
+SMALL_CNN: dict[str, Any] = {**cnn.FASHION_CNN, "num_classes": NUM_CLASSES, "filters": (16, 32), "dense_units": 64}
 
 #: Where the extra images come from, in the order of the result table.
 SOURCES: tuple[str, ...] = ("none", "shift_flip", "small_cgan", "full_cgan")

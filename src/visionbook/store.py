@@ -118,6 +118,15 @@ def _check_saveable(model: object, record: object, arrays: object) -> None:
             )
 
 
+def _move_aside(*paths: Path) -> str:
+    """Rename the existing ``paths`` to ``<name>.unreadable-<time>`` (never delete); return the time stamp."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for path in paths:
+        if path.exists():
+            path.rename(path.with_name(f"{path.name}.unreadable-{stamp}"))
+    return stamp
+
+
 def save(
     model: keras.Model,
     name: str,
@@ -160,10 +169,7 @@ def load(name: str, config: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]
         if not isinstance(model, keras.Model):
             raise TypeError(f"it holds a {type(model).__name__}, not a keras.Model")
     except Exception as err:  # any failure means: do not trust this file
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for path in (model_path, record_path, arrays_path(name, config)):
-            if path.exists():
-                path.rename(path.with_name(f"{path.name}.unreadable-{stamp}"))
+        stamp = _move_aside(model_path, record_path, arrays_path(name, config))
         warnings.warn(
             f"Could not load {model_path} ({err}). It was moved aside to "
             f"{model_path.name}.unreadable-{stamp}; the model will be trained again.",
@@ -234,10 +240,7 @@ def load_or_compute(
                     record["arrays"] = {key: stored[key] for key in stored.files}
             return {**record, "loaded_from_store": True}
         except Exception as err:  # damaged or foreign: do not trust it
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            for path in (record_path, array_path):
-                if path.exists():
-                    path.rename(path.with_name(f"{path.name}.unreadable-{stamp}"))
+            stamp = _move_aside(record_path, array_path)
             warnings.warn(
                 f"Could not read {record_path} ({err}). It was moved aside to "
                 f"{record_path.name}.unreadable-{stamp}; the result will be computed again.",
