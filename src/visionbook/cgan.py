@@ -172,27 +172,28 @@ class ConditionalGAN(gan.GAN):
         real_labels = ops.cast(ops.reshape(real_labels, (-1,)), "int32")
         batch_size = ops.shape(real_images)[0]
 
-        # 1. Discriminator: (real image, its label) -> 1, (generated image, requested label) -> 0.
+        # As in gan.GAN: one generated batch (with its requested labels) serves
+        # both halves of the step, so the generator runs once.
         noise = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
         fake_labels = keras.random.randint((batch_size,), 0, self.num_classes, seed=self.seed_generator, dtype="int32")
-        fake_images = self.generator([noise, fake_labels], training=True)
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator([real_images, real_labels], training=True)
-            fake_logits = self.discriminator([fake_images, fake_labels], training=True)
-            d_loss = self.loss_fn(ops.ones_like(real_logits), real_logits) + self.loss_fn(
-                ops.zeros_like(fake_logits), fake_logits
-            )
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-
-        # 2. Generator: make the discriminator accept (generated image, requested label).
-        noise = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-        fake_labels = keras.random.randint((batch_size,), 0, self.num_classes, seed=self.seed_generator, dtype="int32")
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as g_tape:
             fake_images = self.generator([noise, fake_labels], training=True)
-            fake_logits = self.discriminator([fake_images, fake_labels], training=True)
-            g_loss = self.loss_fn(ops.ones_like(fake_logits), fake_logits)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+
+            # 1. Discriminator: (real image, its label) -> 1, (generated image, requested label) -> 0.
+            with g_tape.stop_recording():
+                with tf.GradientTape() as tape:
+                    real_logits = self.discriminator([real_images, real_labels], training=True)
+                    fake_logits = self.discriminator([fake_images, fake_labels], training=True)
+                    d_loss = self.loss_fn(ops.ones_like(real_logits), real_logits) + self.loss_fn(
+                        ops.zeros_like(fake_logits), fake_logits
+                    )
+                grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+                self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+            # 2. Generator: make the updated discriminator accept (generated image, requested label).
+            g_logits = self.discriminator([fake_images, fake_labels], training=True)
+            g_loss = self.loss_fn(ops.ones_like(g_logits), g_logits)
+        grads = g_tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
 
         return self.record_step(d_loss, g_loss, real_logits, fake_logits)

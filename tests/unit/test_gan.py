@@ -24,6 +24,34 @@ def test_book_configuration_sizes():
     assert model.discriminator.output_shape == (None, 1)
 
 
+def test_minibatch_std_conv_equals_conv_over_the_appended_channel():
+    """The cheap layer computes exactly Conv2D(MinibatchStdDev()(x)), with the kernel split in two."""
+    x = np.random.default_rng(0).normal(size=(8, 14, 14, 5)).astype("float32")
+    fused = gan.MinibatchStdConv2D(6, kernel_size=4)
+    result = np.asarray(fused(x))
+    appended = np.asarray(gan.MinibatchStdDev()(x))
+    assert appended.shape == (8, 14, 14, 6)
+    np.testing.assert_allclose(appended[..., 5], float(gan.batch_spread(x)))
+    reference = keras.layers.Conv2D(6, 4, strides=2, padding="same")
+    reference.build(appended.shape)
+    kernel = np.concatenate([fused.conv.kernel.numpy(), fused.spread_kernel.numpy()], axis=2)
+    reference.set_weights([kernel, fused.conv.bias.numpy()])
+    assert result.shape == (8, 7, 7, 6)
+    np.testing.assert_allclose(result, np.asarray(reference(appended)), atol=1e-5)
+    # a batch of identical images has no spread: only the convolution remains
+    same = np.repeat(x[:1], 4, axis=0)
+    np.testing.assert_allclose(np.asarray(fused(same)), np.asarray(fused.conv(same)), atol=1e-3)
+
+
+def test_discriminator_with_minibatch_std_saves_and_loads(tmp_path):
+    discriminator = gan.create_discriminator(widths=(4, 8), minibatch_std=True)
+    path = tmp_path / "d.keras"
+    discriminator.save(path)
+    loaded = keras.models.load_model(path)
+    x = np.random.default_rng(1).uniform(-1, 1, (6, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(discriminator(x)), atol=1e-6)
+
+
 def test_one_train_step_updates_both_networks():
     model = gan.build_fashion_gan({**gan.FASHION_GAN, "generator_widths": (8, 4), "discriminator_widths": (4, 8)})
     before_g = [w.numpy().copy() for w in model.generator.trainable_weights]
