@@ -5,8 +5,8 @@ a 2-core machine doing about 200 GFLOP/s)::
 
     .venv/bin/python benchmarks/time_to_quality.py
 
-Each model is trained exactly as its chapter trains it (the settings of
-``cnn.FASHION_TRAINING``, ``vae.FASHION_VAE_TRAINING`` and
+Each model is trained by the function its chapter uses, with the chapter's
+settings (``cnn.FASHION_TRAINING``, ``vae.FASHION_VAE_TRAINING``,
 ``cgan.FASHION_CGAN``), from scratch and without touching the model store.
 After every epoch the clock stops while the model is scored: the CNN by its
 accuracy on the 10,000 test images, the VAE and the conditional GAN by the
@@ -25,8 +25,8 @@ the recipe's result.
 from __future__ import annotations
 
 import csv
-import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -36,6 +36,7 @@ matplotlib.use("Agg")
 import visionbook  # noqa: E402  (quietens TensorFlow first)
 import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 from machine import machine_line  # noqa: E402
 from visionbook import cgan, cnn, data, metrics, vae  # noqa: E402
@@ -45,9 +46,9 @@ SAMPLES = 2000
 
 
 class TrainingClock(keras.callbacks.Callback):
-    """Count only the seconds spent in training epochs, then call ``score``."""
+    """Count only the seconds spent in training epochs; after each, score the model being trained."""
 
-    def __init__(self, name: str, score, rows: list[dict]) -> None:
+    def __init__(self, name: str, score: Callable[[keras.Model], dict], rows: list[dict]) -> None:
         super().__init__()
         self.name, self.score, self.rows = name, score, rows
         self.trained = 0.0
@@ -57,71 +58,58 @@ class TrainingClock(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.trained += time.perf_counter() - self.started
-        row = {"model": self.name, "epoch": epoch + 1, "train_seconds": round(self.trained, 1), **self.score()}
+        row = {"model": self.name, "epoch": epoch + 1, "train_seconds": round(self.trained, 1), **self.score(self.model)}
         self.rows.append(row)
         print(row, flush=True)
 
 
-def cnn_curve(rows: list[dict]) -> None:
-    """The chapter-4 recipe, scored by test accuracy after every epoch."""
-    settings = {k: v for k, v in cnn.FASHION_TRAINING.items() if k != "model"}
-    keras.utils.set_random_seed(settings["seed"])
-    (x_train, y_train), (x_test, y_test) = data.fashion_mnist_for_training()
-    model = cnn.create_fashion_cnn()
-    steps = settings["epochs"] * math.ceil(len(x_train) / settings["batch_size"])
-    cnn.compile_classifier(model, cnn.one_cycle_schedule(steps, settings["peak_learning_rate"]))
+def judged(judge: keras.Model, images: np.ndarray, reference: np.ndarray) -> dict:
+    """The book's generation metrics for ``images``, rounded for the table."""
+    result = metrics.judge(judge, images, reference)
+    return {k: v if k == "classes_covered" else round(float(v), 3) for k, v in result.items()}
 
-    def score() -> dict:
+
+def cnn_curve(rows: list[dict]) -> None:
+    """The chapter-4 recipe (``cnn.train_fashion_cnn``), scored by test accuracy after every epoch."""
+    _, (x_test, y_test) = data.fashion_mnist_for_training()
+
+    def score(model: keras.Model) -> dict:
         return {"test_accuracy": round(float(model.evaluate(x_test, y_test, batch_size=1000, verbose=0)[1]), 4)}
 
-    clock = TrainingClock("Fashion-MNIST CNN", score, rows)
-    model.fit(x_train, y_train, batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0, callbacks=[clock])
+    settings = {k: v for k, v in cnn.FASHION_TRAINING.items() if k != "model"}
+    cnn.train_fashion_cnn(**settings, verbose=0, callbacks=[TrainingClock("Fashion-MNIST CNN", score, rows)])
 
 
-def vae_curve(rows: list[dict], judge: keras.Model) -> None:
-    """The chapter-8 recipe, scored by Frechet distance and coverage of its samples."""
+def vae_curve(rows: list[dict], judge: keras.Model, reference: np.ndarray) -> None:
+    """The chapter-8 recipe (``vae.train_fashion_vae``), scored by its samples."""
+
+    def score(model: keras.Model) -> dict:
+        return judged(judge, vae.sample(model.decoder, SAMPLES, seed=7), reference)
+
     settings = {k: v for k, v in vae.FASHION_VAE_TRAINING.items() if k != "model"}
-    keras.utils.set_random_seed(settings["seed"])
-    (x_train, _), _ = data.fashion_mnist_for_training()
-    reference = metrics.features(judge, data.load_fashion_mnist()[1][0][:5000])
-    model = vae.create_vae(seed=settings["seed"])
-    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]))
-
-    def score() -> dict:
-        result = metrics.judge(judge, vae.sample(model.decoder, SAMPLES, seed=7), reference)
-        return {k: v if k == "classes_covered" else round(float(v), 3) for k, v in result.items()}
-
-    clock = TrainingClock("VAE", score, rows)
-    model.fit(x_train, batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0, callbacks=[clock])
+    vae.train_fashion_vae(**settings, verbose=0, callbacks=[TrainingClock("VAE", score, rows)])
 
 
-def cgan_curve(rows: list[dict], judge: keras.Model) -> None:
-    """The chapter-10 conditional GAN, scored by Frechet distance, coverage and class match."""
-    config = cgan.FASHION_CGAN
-    keras.utils.set_random_seed(config["seed"])
-    (x_train, y_train), (x_test, _) = data.load_fashion_mnist()
-    reference = metrics.features(judge, x_test[:5000])
-    model = cgan.build_conditional_gan(config)
-    dataset = cgan.labelled_dataset(x_train, y_train, config["batch_size"], config["seed"])
+def cgan_curve(rows: list[dict], judge: keras.Model, reference: np.ndarray) -> None:
+    """The chapter-10 recipe (``cgan.train_conditional_gan``), scored by its samples and class match."""
 
-    def score() -> dict:
+    def score(model: keras.Model) -> dict:
         images, labels = cgan.sample_classes(model.generator, SAMPLES // cgan.NUM_CLASSES, seed=7)
-        result = metrics.judge(judge, images, reference)
-        result = {k: v if k == "classes_covered" else round(float(v), 3) for k, v in result.items()}
-        return {**result, "class_match": round(cgan.class_match(judge, images, labels)["overall"], 3)}
+        return {**judged(judge, images, reference),
+                "class_match": round(cgan.class_match(judge, images, labels)["overall"], 3)}
 
-    clock = TrainingClock("conditional GAN", score, rows)
-    model.fit(dataset, epochs=config["epochs"], verbose=0, shuffle=False, callbacks=[clock])
+    cgan.train_conditional_gan(cgan.FASHION_CGAN, verbose=0, callbacks=[TrainingClock("conditional GAN", score, rows)])
 
 
 def main() -> None:
     machine = machine_line()
     print(machine, flush=True)
     judge, _ = cnn.trained_fashion_cnn()
+    reference = metrics.features(judge, data.load_fashion_mnist()[1][0][:5000])
     rows: list[dict] = []
     cnn_curve(rows)
-    vae_curve(rows, judge)
-    cgan_curve(rows, judge)
+    vae_curve(rows, judge, reference)
+    cgan_curve(rows, judge, reference)
 
     fields = ["model", "epoch", "train_seconds", "test_accuracy", "frechet_distance", "classifier_score",
               "classes_covered", "largest_class_share", "class_match"]

@@ -362,7 +362,9 @@ def labelled_subset(per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 
 
 def train_conditional_gan(
-    config: dict[str, Any] = FASHION_CGAN, verbose: int | str = 2
+    config: dict[str, Any] = FASHION_CGAN,
+    verbose: int | str = 2,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train a conditional GAN on Fashion-MNIST: all training images, or ``config["per_class"]`` per class.
 
@@ -379,7 +381,7 @@ def train_conditional_gan(
     frames = ClassFrames()
     dataset = labelled_dataset(images, labels, config["batch_size"], config["seed"])
     start = time.perf_counter()
-    history = model.fit(dataset, epochs=config["epochs"], callbacks=[frames], verbose=verbose, shuffle=False)
+    history = model.fit(dataset, epochs=config["epochs"], callbacks=[frames, *callbacks], verbose=verbose, shuffle=False)
     seconds = time.perf_counter() - start
     record = {
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},

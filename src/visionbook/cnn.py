@@ -253,6 +253,7 @@ def train_fashion_cnn(
     peak_learning_rate: float = 3e-3,
     seed: int = 42,
     verbose: int | str = 2,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train :func:`create_fashion_cnn` on all 60,000 training images.
 
@@ -271,7 +272,7 @@ def train_fashion_cnn(
     compile_classifier(model, one_cycle_schedule(steps, peak_learning_rate))
     start = time.perf_counter()
     history = model.fit(
-        x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=verbose
+        x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=list(callbacks)
     )
     seconds = time.perf_counter() - start
     _, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)

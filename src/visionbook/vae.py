@@ -258,6 +258,7 @@ def train_fashion_vae(
     learning_rate: float = 1e-3,
     seed: int = 42,
     verbose: int | str = 2,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[VAE, dict[str, Any]]:
     """Train :func:`create_vae` on all 60,000 Fashion-MNIST training images.
 
@@ -274,7 +275,7 @@ def train_fashion_vae(
     vae = create_vae(seed=seed)
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     start = time.perf_counter()
-    history = vae.fit(x_train, batch_size=batch_size, epochs=epochs, verbose=verbose)
+    history = vae.fit(x_train, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=list(callbacks))
     seconds = time.perf_counter() - start
     test = vae.evaluate(x_test, batch_size=1000, verbose=0, return_dict=True)
     record = {
