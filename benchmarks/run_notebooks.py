@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after ``bash scripts/setup.sh``)::
 
-    .venv/bin/python benchmarks/run_notebooks.py [--keep-models] [NOTEBOOK ...]
+    .venv/bin/python benchmarks/run_notebooks.py [--keep-models] [--executed DIR] [NOTEBOOK ...]
 
 By default the model store is an empty temporary folder, so every model is
 trained as a reader running the book for the first time would train it.  The
@@ -62,7 +62,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_notebook(path: Path) -> dict[str, object]:
+def run_notebook(path: Path, executed: Path | None = None) -> dict[str, object]:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
@@ -80,6 +80,9 @@ def run_notebook(path: Path) -> dict[str, object]:
             if monitor:
                 monitor.__exit__()
     seconds = time.perf_counter() - start
+    if executed is not None:
+        executed.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, executed / path.name)
     return {
         "notebook": str(path.relative_to(ROOT)),
         "seconds": round(seconds, 1),
@@ -91,9 +94,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--keep-models", action="store_true", help="use the normal model store (reuse trained models)")
+    parser.add_argument(
+        "--executed", type=Path, metavar="DIR",
+        help="also save each executed notebook, outputs included, into DIR (to read what it printed)",
+    )
     args = parser.parse_args()
     notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
     notebooks = [Path(n).resolve() for n in notebooks]
+    if args.executed and args.executed.resolve() in {n.parent for n in notebooks}:
+        parser.error("--executed must be another folder: it would overwrite the notebooks it runs")
 
     with tempfile.TemporaryDirectory() as models:
         if not args.keep_models:
@@ -103,7 +112,7 @@ def main() -> None:
         print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {gflops_before:.0f} GFLOP/s", flush=True)
         rows = []
         for path in notebooks:
-            row = run_notebook(path)
+            row = run_notebook(path, args.executed)
             rows.append(row)
             print(f"{row['notebook']}: {row['seconds']} s, peak {row['peak_memory_mb']} MB", flush=True)
         gflops_after = matmul_gflops()

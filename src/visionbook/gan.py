@@ -34,6 +34,7 @@ def create_generator(
     kernel_size: int = 4,
     name: str = "generator",
     upsampling: str = "transposed",
+    full_resolution_width: int = 0,
 ) -> keras.Model:
     """Noise ``(latent_dim,)`` -> image ``(28, 28, channels)`` in [-1, 1].
 
@@ -46,8 +47,15 @@ def create_generator(
     (nearest-neighbour upsampling) and then applies an ordinary convolution:
     every output pixel then gets the same number of kernel contributions, so
     the checkerboard pattern of uneven overlaps cannot appear.
+
+    ``full_resolution_width`` (0: off) makes the second upsampling produce
+    that many feature maps at 28x28 instead of the image itself; a 3x3
+    convolution then turns them into the image. Each pixel is then drawn from
+    a neighbourhood of full-resolution features rather than straight from the
+    14x14 grid.
     """
     latent_dim = _check_positive_int(latent_dim, "latent_dim")
+    full_resolution_width = data.check_positive_int(full_resolution_width, "full_resolution_width", minimum=0)
     channels = _check_positive_int(channels, "channels")
     if len(widths) != 2:
         raise ValueError(f"widths needs two entries (7x7 and 14x14 channels), got {widths!r}.")
@@ -68,7 +76,13 @@ def create_generator(
     x = up(x, widths[1], use_bias=False)
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
-    image = up(x, channels, activation="tanh", name="image")
+    if not full_resolution_width:
+        image = up(x, channels, activation="tanh", name="image")
+        return keras.Model(noise, image, name=name)
+    x = up(x, full_resolution_width, use_bias=False)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(0.2)(x)
+    image = layers.Conv2D(channels, 3, padding="same", activation="tanh", name="image")(x)
     return keras.Model(noise, image, name=name)
 
 
@@ -338,10 +352,19 @@ def real_images_dataset(images: object, batch_size: int = 128, seed: int = 42) -
 #: (cheaper, but worse per second), a linear learning-rate decay over the second
 #: half (21.5 after 9 epochs, no clear gain), resize-convolution upsampling
 #: (after 3/5 epochs: 29/26; a third more arithmetic per image), an average
-#: of the generator's weights (EMA 0.99: no clear gain).  See benchmarks/.
+#: of the generator's weights (EMA 0.99: no clear gain).  Those figures came
+#: from the 7-epoch judge of an earlier edition.  With today's judge, trained
+#: by seconds as benchmarks/gan_variants.py does (240 s, 2,000 samples; the
+#: plain configuration scored 27.7): a full-resolution stage of 16 maps and a
+#: 3x3 output convolution 20.6 (adopted, though it trains about a fifth fewer
+#: images per second); a wider generator (128, 64) 26.9; a
+#: generator-weight EMA of 0.999 26.8; Adam beta_2 0.99 26.7; a discriminator
+#: learning rate of 4e-3 28.8; batches of 256 at 3e-3 27.6; a linear decay over
+#: the last 40% 25.7; the spread in groups of 4 (as in progressive GANs) 31.1.
 FASHION_GAN: dict[str, Any] = {
     "latent_dim": LATENT_DIM,
     "generator_widths": (64, 32),
+    "generator_full_resolution_width": 16,
     "discriminator_widths": (32, 64),
     "discriminator_dropout": 0.0,
     "minibatch_std": True,
@@ -355,14 +378,19 @@ FASHION_GAN: dict[str, Any] = {
 
 def build_fashion_gan(config: dict[str, Any] = FASHION_GAN) -> GAN:
     """A compiled :class:`GAN` configured by ``config`` (see :data:`FASHION_GAN`)."""
-    required = {k for k in FASHION_GAN if k != "minibatch_std"}
+    optional = {"minibatch_std", "generator_full_resolution_width"}
+    required = {k for k in FASHION_GAN if k not in optional}
     missing = sorted(required - set(config)) if isinstance(config, dict) else None
     if missing is None:
         raise TypeError(f"config must be a dict like gan.FASHION_GAN, got {type(config).__name__}.")
     if missing:
         raise ValueError(f"config lacks {missing}; start from {{**gan.FASHION_GAN, ...}} and override what you change.")
     model = GAN(
-        create_generator(config["latent_dim"], widths=config["generator_widths"]),
+        create_generator(
+            config["latent_dim"],
+            widths=config["generator_widths"],
+            full_resolution_width=config.get("generator_full_resolution_width", 0),
+        ),
         create_discriminator(
             widths=config["discriminator_widths"],
             dropout=config["discriminator_dropout"],

@@ -15,11 +15,18 @@ def test_generator_reaches_28x28_in_tanh_range():
     images = generator(np.random.default_rng(0).standard_normal((4, 100)).astype("float32"))
     assert np.all(np.abs(np.asarray(images)) <= 1.0)
     assert gan.create_generator(channels=3).output_shape == (None, 28, 28, 3)
+    assert gan.create_generator(channels=3, full_resolution_width=8).output_shape == (None, 28, 28, 3)
+    with pytest.raises(ValueError, match="full_resolution_width"):
+        gan.create_generator(full_resolution_width=-1)
 
 
 def test_book_configuration_sizes():
     model = gan.build_fashion_gan()
-    assert model.generator.count_params() == 359_553
+    # 359,553 without the full-resolution stage: its transposed convolution
+    # (4*4*32*16) and BatchNormalization (4*16) and the 3x3 output convolution
+    # (9*16 + 1) replace the 4*4*32 + 1 of a direct output layer.
+    assert model.generator.count_params() == 359_553 - (4 * 4 * 32 + 1) + 4 * 4 * 32 * 16 + 4 * 16 + 9 * 16 + 1
+    assert model.generator.get_layer("image").kernel.shape == (3, 3, 16, 1)
     assert model.discriminator.count_params() == 37_537
     assert model.discriminator.output_shape == (None, 1)
 

@@ -1,0 +1,126 @@
+"""Try a change to the book's GAN: train it by seconds and score it as the peer benchmark does.
+
+Usage (repository root, after ``bash scripts/setup.sh``; about the budget
+plus a few seconds per evaluation)::
+
+    .venv/bin/python benchmarks/gan_variants.py [--seconds 240] [--every 120] [options]
+
+It trains :data:`visionbook.gan.FASHION_GAN`, changed by ``--config`` (a JSON
+object of keys to override) and the training options below, with the loop of
+``gan_vs_dcgan_tutorial.py`` (the compiled ``train_step``, the clock running
+only during steps, all 60,000 training images), and prints after every
+``--every`` seconds of training the Frechet distance, classes covered and
+largest class share of 2,000 samples, judged by the book's CNN: for the
+generator being trained and for an exponential moving average (EMA) of its
+weights.  Nothing is saved.  The comparisons quoted in ``gan.FASHION_GAN``'s
+comment are single runs of this script (seed 42), for example::
+
+    --config '{"generator_full_resolution_width": 0}'           # the plain generator
+    --config '{"generator_full_resolution_width": 0, "generator_widths": [128, 64]}'
+    --config '{"generator_full_resolution_width": 0}' --decay-from 0.6
+    --config '{"generator_full_resolution_width": 0}' --spread-group 4
+
+Differences of a point or two between single runs are within the noise of
+GAN training; the script prints images per second so that a change's cost
+is seen next to its gain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import visionbook  # noqa: F401  (quietens TensorFlow first)
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from visionbook import cnn, data, gan, metrics
+
+SAMPLES = 2000
+
+
+def grouped_spread_call(group: int):
+    """``MinibatchStdConv2D.call`` with the spread measured in groups of ``group`` images (progressive GANs)."""
+
+    def call(self, x):
+        ones = ops.ones((1, x.shape[1], x.shape[2], 1), dtype=x.dtype)
+        pattern = ops.conv(ones, self.spread_kernel, strides=self.strides, padding="same")
+        grouped = ops.reshape(x, (group, -1, *x.shape[1:]))
+        spread = ops.mean(ops.sqrt(ops.var(grouped, axis=0) + 1e-8), axis=(1, 2, 3))
+        return self.conv(x) + ops.tile(spread, [group])[:, None, None, None] * pattern
+
+    return call
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=240.0, help="training budget")
+    parser.add_argument("--every", type=float, default=120.0, help="seconds of training between evaluations")
+    parser.add_argument("--config", default="{}", help="JSON object of FASHION_GAN keys to override")
+    parser.add_argument("--ema", type=float, default=0.999, help="decay of the weight average that is also scored")
+    parser.add_argument("--lr-d", type=float, default=0.0, help="discriminator learning rate (default: the config's)")
+    parser.add_argument("--beta-2", type=float, default=0.999, help="Adam's beta_2 for both networks")
+    parser.add_argument("--decay-from", type=float, default=0.0,
+                        help="fraction of the budget after which both learning rates fall linearly to 0")
+    parser.add_argument("--spread-group", type=int, default=0, help="measure the minibatch spread in groups of N")
+    args = parser.parse_args()
+
+    config = {**gan.FASHION_GAN, **json.loads(args.config)}
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    if args.spread_group:
+        gan.MinibatchStdConv2D.call = grouped_spread_call(args.spread_group)
+    judge, _ = cnn.trained_fashion_cnn(verbose=0)
+    (x_train, _), (x_test, _) = data.load_fashion_mnist()
+    reference = metrics.features(judge, x_test[:5000])
+
+    keras.utils.set_random_seed(config["seed"])
+    model = gan.build_fashion_gan(config)
+    lr_g, lr_d = config["learning_rate"], args.lr_d or config["learning_rate"]
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(lr_d, beta_1=config["beta_1"], beta_2=args.beta_2),
+        g_optimizer=keras.optimizers.Adam(lr_g, beta_1=config["beta_1"], beta_2=args.beta_2),
+    )
+    generator = model.generator
+    average = keras.models.clone_model(generator)
+    average.set_weights(generator.get_weights())
+    step = tf.function(model.train_step)
+
+    @tf.function
+    def update_average() -> None:
+        for mean, weight in zip(average.weights, generator.weights):
+            mean.assign(args.ema * mean + (1 - args.ema) * weight)
+
+    noise = np.random.default_rng(7).standard_normal((SAMPLES, config["latent_dim"])).astype("float32")
+
+    def score(network: keras.Model) -> str:
+        images = np.clip((network.predict(noise, batch_size=500, verbose=0) + 1) / 2, 0, 1)
+        s = metrics.judge(judge, images, reference)
+        return f"FD {s['frechet_distance']:.2f}, {s['classes_covered']} classes, largest {s['largest_class_share']:.3f}"
+
+    print("config", config, "| options", vars(args), flush=True)
+    dataset = gan.real_images_dataset(x_train, config["batch_size"], config["seed"]).repeat()
+    trained, seen, next_check = 0.0, 0, args.every
+    for images in dataset:
+        start = time.perf_counter()
+        step(images)
+        if args.ema:
+            update_average()
+        trained += time.perf_counter() - start
+        seen += config["batch_size"]
+        if args.decay_from and trained > args.decay_from * args.seconds:
+            left = max(0.0, 1 - (trained - args.decay_from * args.seconds) / ((1 - args.decay_from) * args.seconds))
+            model.g_optimizer.learning_rate.assign(lr_g * left)
+            model.d_optimizer.learning_rate.assign(lr_d * left)
+        if trained >= next_check:
+            print(f"{trained:.0f} s, {seen:,} images ({seen / trained:.0f}/s): generator {score(generator)}"
+                  f" | EMA {score(average) if args.ema else '-'}", flush=True)
+            next_check += args.every
+            if trained >= args.seconds:
+                break
+
+
+if __name__ == "__main__":
+    main()
