@@ -20,6 +20,7 @@ import shutil
 import threading
 import time
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,7 +157,15 @@ class PageReport:
 # Runs in the page: wait for MathJax and every image, then describe the page.
 _DESCRIBE_PAGE = """
 const done = arguments[arguments.length - 1];
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 (async () => {
+  // Wait (up to 30 s each) until the document is parsed and loaded, and until
+  // MathJax, where the page loads it, has started and typeset the page.
+  for (let t = 0; document.readyState !== "complete" && t < 600; t++) await sleep(50);
+  const wantsMathJax = [...document.scripts].some(s => /mathjax/i.test(s.src || ""));
+  for (let t = 0; wantsMathJax && !(window.MathJax && MathJax.startup && MathJax.startup.promise) && t < 600; t++) {
+    await sleep(50);
+  }
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     try { await MathJax.startup.promise; } catch (e) {}
   }
@@ -213,11 +222,31 @@ def drain_logs(driver) -> None:
         driver.get_log(kind)
 
 
+def _looks_unfinished(info: dict, url: str) -> bool:
+    """Whether the described page lacks what its served HTML has (navigation) or has untypeset formulas."""
+    if info["mathPending"]:
+        return True
+    if info["prev"] is None and info["next"] is None:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return b"prev-next-area" in response.read()
+    return False
+
+
 def visit(driver, url: str, base: str) -> PageReport:
-    """Load ``url``, wait for formulas and images, and report problems."""
+    """Load ``url``, wait for formulas and images, and report problems.
+
+    A page whose description looks unfinished (formulas not typeset, or no
+    previous/next links although the served file has them) is loaded once
+    more: headless Chromium has, rarely, described a page before it was
+    complete. A real defect shows up on both loads and is reported.
+    """
     drain_logs(driver)
     driver.get(url)
     info = driver.execute_async_script(_DESCRIBE_PAGE)
+    if _looks_unfinished(info, url):
+        drain_logs(driver)
+        driver.get(url)
+        info = driver.execute_async_script(_DESCRIBE_PAGE)
     report = PageReport(url=url, title=info["title"])
 
     for entry in driver.get_log("browser"):
