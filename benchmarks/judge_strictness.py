@@ -38,7 +38,7 @@ def judge_of(epochs: int):
 
 
 def main() -> None:
-    (x_train, _), (x_test, _) = data.load_fashion_mnist()
+    (x_train, _), (x_test, y_test) = data.load_fashion_mnist()
     generator, _ = gan.trained_fashion_gan(verbose=0)
     _, decoder, _ = vae.trained_fashion_vae(verbose=0)
     images = {
@@ -51,7 +51,7 @@ def main() -> None:
     for epochs in (7, cnn.FASHION_TRAINING["epochs"]):
         judge = judge_of(epochs)
         reference = metrics.features(judge, x_test[:SAMPLES])
-        accuracy = float(np.mean(cnn.predict_classes(judge, x_test) == data.load_fashion_mnist()[1][1]))
+        accuracy = float(np.mean(cnn.predict_classes(judge, x_test) == y_test))
         columns[epochs] = (accuracy, {name: metrics.judge(judge, batch, reference) for name, batch in images.items()})
     lines = [
         "# The same images, two judges",
