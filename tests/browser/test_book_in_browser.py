@@ -11,8 +11,8 @@ import json
 import time
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 import bookcheck
@@ -69,11 +69,19 @@ def test_next_and_previous_follow_the_table_of_contents(browser, book_server, re
 
 
 def test_search_finds_convolution(browser, book_server):
+    """The search page lists the convolution chapter (it appends results as it goes: wait for it)."""
     browser.get(book_server.url("search.html?q=convolution"))
-    results = WebDriverWait(browser, 30).until(
-        EC.presence_of_all_elements_located((By.CSS_SELECTOR, "#search-results ul.search li a")))
-    targets = [a.get_attribute("href") for a in results]
-    assert any("02_convolution" in href for href in targets), f"search for 'convolution' found {targets}"
+
+    def found_targets(driver):
+        links = driver.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")
+        targets = [a.get_attribute("href") for a in links]
+        return targets if any("02_convolution" in href for href in targets) else False
+
+    try:
+        WebDriverWait(browser, 30).until(found_targets)
+    except TimeoutException:
+        links = browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")
+        pytest.fail(f"search for 'convolution' found {[a.get_attribute('href') for a in links]} within 30 s")
 
 
 def test_a_solution_opens_on_click(browser, book_server):
