@@ -96,8 +96,7 @@ def main() -> None:
     noise = np.random.default_rng(7).standard_normal((SAMPLES, config["latent_dim"])).astype("float32")
 
     def score(network: keras.Model) -> str:
-        images = np.clip((network.predict(noise, batch_size=500, verbose=0) + 1) / 2, 0, 1)
-        s = metrics.judge(judge, images, reference)
+        s = metrics.judge(judge, gan.generate(network, noise), reference)
         return f"FD {s['frechet_distance']:.2f}, {s['classes_covered']} classes, largest {s['largest_class_share']:.3f}"
 
     print("config", config, "| options", vars(args), flush=True)
