@@ -17,7 +17,7 @@ comment are single runs of this script (seed 42), for example::
 
     --config '{"generator_full_resolution_width": 0}'           # the plain generator
     --config '{"generator_full_resolution_width": 0, "generator_widths": [128, 64]}'
-    --config '{"generator_full_resolution_width": 0}' --decay-from 0.6
+    --config '{"decay_from": null}'                             # constant learning rates
     --config '{"generator_full_resolution_width": 0}' --spread-group 4
 
 Differences of a point or two between single runs are within the noise of
@@ -63,8 +63,6 @@ def main() -> None:
     parser.add_argument("--ema", type=float, default=0.999, help="decay of the weight average that is also scored")
     parser.add_argument("--lr-d", type=float, default=0.0, help="discriminator learning rate (default: the config's)")
     parser.add_argument("--beta-2", type=float, default=0.999, help="Adam's beta_2 for both networks")
-    parser.add_argument("--decay-from", type=float, default=0.0,
-                        help="fraction of the budget after which both learning rates fall linearly to 0")
     parser.add_argument("--spread-group", type=int, default=0, help="measure the minibatch spread in groups of N")
     args = parser.parse_args()
 
@@ -102,17 +100,18 @@ def main() -> None:
     print("config", config, "| options", vars(args), flush=True)
     dataset = gan.real_images_dataset(x_train, config["batch_size"], config["seed"]).repeat()
     trained, seen, next_check = 0.0, 0, args.every
+    decay_from = config.get("decay_from")  # as the book's recipe, but over the budget in seconds
     for images in dataset:
         start = time.perf_counter()
+        if decay_from is not None:
+            factor = float(gan.decay_factor(trained / args.seconds, decay_from))
+            model.g_optimizer.learning_rate.assign(lr_g * factor)
+            model.d_optimizer.learning_rate.assign(lr_d * factor)
         step(images)
         if args.ema:
             update_average()
         trained += time.perf_counter() - start
         seen += config["batch_size"]
-        if args.decay_from and trained > args.decay_from * args.seconds:
-            left = max(0.0, 1 - (trained - args.decay_from * args.seconds) / ((1 - args.decay_from) * args.seconds))
-            model.g_optimizer.learning_rate.assign(lr_g * left)
-            model.d_optimizer.learning_rate.assign(lr_d * left)
         if trained >= next_check:
             print(f"{trained:.0f} s, {seen:,} images ({seen / trained:.0f}/s): generator {score(generator)}"
                   f" | EMA {score(average) if args.ema else '-'}", flush=True)

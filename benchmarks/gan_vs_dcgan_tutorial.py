@@ -77,18 +77,32 @@ def tutorial_trainer(seed: int):
         g_opt.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables), generator.trainable_variables))
         d_opt.apply_gradients(zip(d_tape.gradient(d_loss, discriminator.trainable_variables), discriminator.trainable_variables))
 
-    return generator, step, 256
+    return generator, step, 256, None
 
 
 def book_trainer(seed: int):
-    """The book's GAN: its own ``train_step``, compiled as ``fit`` would compile it."""
-    model = gan.build_fashion_gan()
-    return model.generator, tf.function(model.train_step), gan.FASHION_GAN["batch_size"]
+    """The book's GAN: its own ``train_step``, compiled as ``fit`` would compile it.
+
+    The book's recipe holds its learning rates for the first ``decay_from``
+    of the training steps and then lowers them linearly to zero. Trained by
+    seconds, the same decay runs over the budget: ``set_progress`` gets the
+    fraction of the budget used and sets both learning rates.
+    """
+    config = gan.FASHION_GAN
+    model = gan.build_fashion_gan(config)
+    rate = config["learning_rate"]
+
+    def set_progress(fraction: float) -> None:
+        factor = float(gan.decay_factor(fraction, config["decay_from"]))
+        for optimizer in (model.d_optimizer, model.g_optimizer):
+            optimizer.learning_rate.assign(rate * factor)
+
+    return model.generator, tf.function(model.train_step), config["batch_size"], set_progress
 
 
 def run(name: str, make, x_train: np.ndarray, budget: float, every: float, judge, reference) -> list[dict]:
     keras.utils.set_random_seed(visionbook.SEED)
-    generator, step, batch_size = make(visionbook.SEED)
+    generator, step, batch_size, set_progress = make(visionbook.SEED)
     dataset = gan.real_images_dataset(x_train, batch_size, visionbook.SEED).repeat()
     rows, trained, images_seen, next_check = [], 0.0, 0, 0.0
     for images in dataset:
@@ -100,6 +114,8 @@ def run(name: str, make, x_train: np.ndarray, budget: float, every: float, judge
             if trained >= budget:
                 break
         start = time.perf_counter()
+        if set_progress is not None:
+            set_progress(trained / budget)
         step(images)
         trained += time.perf_counter() - start
         images_seen += batch_size

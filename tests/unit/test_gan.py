@@ -71,6 +71,28 @@ def test_one_train_step_updates_both_networks():
     assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before_d, model.discriminator.trainable_weights))
 
 
+def test_learning_rate_holds_then_falls_linearly_to_zero():
+    schedule = gan.HoldThenLinearDecay(2e-3, total_steps=100, decay_from=0.6)
+    rates = [float(schedule(step)) for step in (0, 60, 80, 100, 120)]
+    np.testing.assert_allclose(rates, [2e-3, 2e-3, 1e-3, 0.0, 0.0], atol=1e-9)
+    assert float(gan.decay_factor(0.9, 0.6)) == pytest.approx(0.25)
+
+
+def test_book_gan_decays_over_its_steps_and_stays_constant_without_them():
+    small = {**gan.FASHION_GAN, "generator_widths": (8, 4), "discriminator_widths": (4, 8)}
+    scheduled = gan.build_fashion_gan(small, total_steps=50)
+    assert isinstance(scheduled.g_optimizer._learning_rate, gan.HoldThenLinearDecay)
+    assert scheduled.d_optimizer._learning_rate.total_steps == 50
+    constant = gan.build_fashion_gan(small)
+    assert float(constant.g_optimizer.learning_rate) == pytest.approx(small["learning_rate"])
+
+
+@pytest.mark.parametrize("decay_from", [1.0, -0.1, "half"])
+def test_bad_decay_from_is_explained(decay_from):
+    with pytest.raises((ValueError, TypeError), match="decay_from"):
+        gan.build_fashion_gan({**gan.FASHION_GAN, "decay_from": decay_from}, total_steps=10)
+
+
 def test_sample_range_and_reproducibility():
     generator = gan.create_generator(widths=(8, 4))
     a, b = gan.sample(generator, 5, seed=1), gan.sample(generator, 5, seed=1)
