@@ -4,14 +4,18 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/train_step_efficiency.py
 
-For the Fashion-MNIST CNN and the GAN, TensorFlow's profiler counts the
-floating-point operations of one compiled training step (forward pass,
-gradients, and for the GAN both networks' halves of the step). The script
-then times steps on real batches and divides the achieved GFLOP/s by the
-dense float32 matmul rate it measures in the same run. A ratio near 1 means
-the step keeps the CPU as busy as a large matrix product does; small
-convolutions on 28x28 images rarely get there, because their matrices are
-small and memory traffic dominates.  Writes ``benchmarks/efficiency.md``.
+For the Fashion-MNIST CNN and the GAN, TensorFlow's FLOP statistics (the
+ones its profiler sums) count the floating-point operations that one
+compiled training step runs: forward pass, gradients, and for the GAN both
+networks' halves of the step. The script then times steps on real batches
+and divides the achieved GFLOP/s by the dense float32 matmul rate it
+measures in the same run. A ratio near 1 means the step keeps the CPU as
+busy as a large matrix product does; small convolutions on 28x28 images
+rarely get there, because their matrices are small and memory traffic
+dominates. To show where the ceiling lies, it also times every convolution
+kernel of each step alone, on tensors of the same shapes: a step made of
+those kernels can hardly run faster than they do one by one.  Writes
+``benchmarks/efficiency.md``.
 """
 
 from __future__ import annotations
@@ -35,12 +39,39 @@ from visionbook import cnn, data, gan  # noqa: E402
 OUT = Path(__file__).resolve().parent
 
 
+def live_ops(graph: tf.Graph) -> list[tf.Operation]:
+    """The operations of ``graph`` that run: those its outputs and its stateful updates depend on.
+
+    ``tape.gradient`` builds both gradients of every convolution, for its
+    input and for its weights, even where one of them is not needed (the
+    gradient of the input images, or of the discriminator's weights in the
+    generator's half of a GAN step). TensorFlow prunes those at run time, so
+    counting them would credit the step with work it never does.
+    """
+    needed, stack = set(), [t.op for t in graph.outputs] + list(graph.control_outputs)
+    while stack:
+        op = stack.pop()
+        if op.name not in needed:
+            needed.add(op.name)
+            stack.extend(t.op for t in op.inputs)
+            stack.extend(op.control_inputs)
+    return [op for op in graph.get_operations() if op.name in needed]
+
+
+def op_flops(graph: tf.Graph, op: tf.Operation) -> float:
+    """FLOPs of one operation by TensorFlow's registered statistics (those its profiler sums); 0 if none."""
+    from tensorflow.python.framework import ops as tf_ops
+
+    try:
+        return float(tf_ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0)
+    except ValueError:  # no statistics registered for this op type: no arithmetic worth counting
+        return 0.0
+
+
 def counted_flops(step: Callable[..., Any], *specs: tf.TensorSpec) -> float:
-    """Floating-point operations of one call of ``step``, as TensorFlow's profiler counts them."""
+    """Floating-point operations of one call of ``step``, summed over the operations that run."""
     graph = tf.function(step).get_concrete_function(*specs).graph
-    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    return float(tf.compat.v1.profiler.profile(graph=graph, options=options).total_float_ops)
+    return sum(op_flops(graph, op) for op in live_ops(graph))
 
 
 def steps_per_second(step: Callable[..., Any], batches: list[tuple], seconds: float) -> float:
@@ -55,6 +86,80 @@ def steps_per_second(step: Callable[..., Any], batches: list[tuple], seconds: fl
             done += 1
         _ = [np.asarray(v) for v in tf.nest.flatten(result)]  # wait for the last step
     return done / (time.perf_counter() - start)
+
+
+CONVOLUTION_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
+
+
+def convolution_kernels(step: Callable[..., Any], *specs: tf.TensorSpec) -> list[dict[str, Any]]:
+    """Every convolution kernel of the compiled ``step``: its op, the shapes it works on, its FLOPs.
+
+    A training step runs each convolution three times: forward, and in the
+    backward pass once for the gradient of its input and once for the
+    gradient of its weights (``Conv2DBackpropInput``, ``Conv2DBackpropFilter``;
+    a transposed convolution's forward pass is itself a ``Conv2DBackpropInput``).
+    """
+    graph = tf.function(step).get_concrete_function(*specs).graph
+    kernels = []
+    for op in live_ops(graph):
+        if op.type not in CONVOLUTION_OPS:
+            continue
+        attrs = {k: op.get_attr(k) for k in ("strides", "padding", "dilations", "data_format")}
+        shapes = [tuple(t.shape.as_list()) for t in op.inputs] + [tuple(op.outputs[0].shape.as_list())]
+        kernels.append({"name": op.name, "type": op.type, "attrs": attrs, "shapes": shapes, "flops": op_flops(graph, op)})
+    return kernels
+
+
+def isolated_kernel_seconds(kernel: dict[str, Any], seconds: float) -> float:
+    """Seconds per call of one convolution kernel run alone, on random tensors of its shapes."""
+    attrs, shapes, kind = kernel["attrs"], kernel["shapes"], kernel["type"]
+    output_shape = shapes[-1]
+    if kind == "Conv2D":
+        x, w = tf.random.normal(shapes[0]), tf.random.normal(shapes[1])
+        call = lambda: tf.raw_ops.Conv2D(input=x, filter=w, **attrs)  # noqa: E731
+    elif kind == "Conv2DBackpropInput":
+        w, g = tf.random.normal(shapes[1]), tf.random.normal(shapes[2])
+        call = lambda: tf.raw_ops.Conv2DBackpropInput(input_sizes=output_shape, filter=w, out_backprop=g, **attrs)  # noqa: E731
+    else:
+        x, g = tf.random.normal(shapes[0]), tf.random.normal(shapes[2])
+        call = lambda: tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=output_shape, out_backprop=g, **attrs)  # noqa: E731
+    compiled = tf.function(call)
+    compiled().numpy()  # trace and warm up
+    best = float("inf")
+    for _ in range(3):  # best of three rounds: the machine's own hiccups are not the kernel's speed
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / 3:
+            result = compiled()
+            calls += 1
+        result.numpy()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def kernel_ceiling(step: Callable[..., Any], specs: tuple[tf.TensorSpec, ...], total_flops: float, seconds: float) -> dict[str, float]:
+    """How fast the step could be if it did nothing but its convolution kernels, each as fast as alone.
+
+    Returns the convolutions' share of the step's FLOPs, the kernels' own
+    combined rate, and the step's rate if everything but the convolutions
+    were free: an upper bound for the step on this machine and library.
+    """
+    kernels = convolution_kernels(step, *specs)
+    per_kernel = seconds / max(len(kernels), 1)
+    conv_flops = sum(k["flops"] for k in kernels)
+    conv_seconds = 0.0
+    by_type: dict[str, list[float]] = {kind: [0.0, 0.0] for kind in CONVOLUTION_OPS}
+    for kernel in kernels:
+        spent = isolated_kernel_seconds(kernel, per_kernel)
+        conv_seconds += spent
+        by_type[kernel["type"]][0] += kernel["flops"]
+        by_type[kernel["type"]][1] += spent
+    return {
+        "conv_share": conv_flops / total_flops,
+        "kernels": len(kernels),
+        "conv_gflops": conv_flops / conv_seconds / 1e9,
+        "bound_gflops": total_flops / conv_seconds / 1e9,
+        **{f"{kind}_gflops": f / t / 1e9 for kind, (f, t) in by_type.items() if t > 0},
+    }
 
 
 def cnn_step(batch_size: int) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, ...], list[tuple]]:
@@ -102,11 +207,13 @@ def gan_step(batch_size: int) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="timing per model (default 20)")
+    parser.add_argument("--kernel-seconds", type=float, default=20.0,
+                        help="timing of each model's convolution kernels run alone (default 20)")
     args = parser.parse_args()
     rate = matmul_gflops()
     machine = f"{cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {rate:.0f} GFLOP/s (TensorFlow, 2048x2048)"
     print("machine:", machine, flush=True)
-    rows = []
+    rows, ceilings = [], []
     for name, build, batch_size in [
         ("Fashion-MNIST CNN", cnn_step, cnn.FASHION_TRAINING["batch_size"]),
         ("GAN (both networks)", gan_step, gan.FASHION_GAN["batch_size"]),
@@ -118,16 +225,38 @@ def main() -> None:
         rows.append((name, batch_size, flops / batch_size / 1e6, sps * batch_size, achieved, achieved / rate))
         print(f"{name}: {flops / batch_size / 1e6:.1f} MFLOP per image, {sps * batch_size:.0f} images/s, "
               f"{achieved:.0f} GFLOP/s = {achieved / rate:.2f} of matmul", flush=True)
+        ceiling = kernel_ceiling(step, specs, flops, args.kernel_seconds)
+        ceilings.append((name, ceiling))
+        print(f"  its {ceiling['kernels']} convolution kernels alone: {ceiling['conv_gflops']:.0f} GFLOP/s; "
+              f"bound for the step {ceiling['bound_gflops'] / rate:.2f} of matmul", flush=True)
     lines = [
         "# Training-step efficiency",
         "",
         f"- machine: {machine}",
         "- command: `.venv/bin/python benchmarks/train_step_efficiency.py`",
-        "- FLOPs: TensorFlow's profiler on the compiled step (forward, gradients, optimizer update)",
+        "- FLOPs: TensorFlow's registered FLOP statistics, summed over the operations the compiled step runs "
+        "(forward, gradients, optimizer update; gradients TensorFlow prunes at run time are not counted)",
         "",
         "| model | batch | MFLOP per image | images/s | achieved GFLOP/s | share of matmul rate |",
         "|---|---:|---:|---:|---:|---:|",
         *[f"| {n} | {b} | {m:.1f} | {i:.0f} | {g:.0f} | {s:.2f} |" for n, b, m, i, g, s in rows],
+        "",
+        "### The convolution kernels alone",
+        "",
+        "Each convolution of a training step runs three kernels: forward, gradient of its input, gradient of",
+        "its weights. Each kernel of the compiled step, run alone on random tensors of the same shapes (best of",
+        "three rounds), sets how fast the step could go if everything else in it were free:",
+        "",
+        "| model | kernels | share of step FLOPs | forward | input gradient | weight gradient | all kernels | step bound, share of matmul |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {n} | {c['kernels']} | {c['conv_share']:.2f} | {c.get('Conv2D_gflops', 0):.0f} | "
+            f"{c.get('Conv2DBackpropInput_gflops', 0):.0f} | {c.get('Conv2DBackpropFilter_gflops', 0):.0f} | "
+            f"{c['conv_gflops']:.0f} | {c['bound_gflops'] / rate:.2f} |"
+            for n, c in ceilings
+        ],
+        "",
+        "(GFLOP/s; a transposed convolution's forward pass is an input-gradient kernel, so it counts there.)",
     ]
     (OUT / "efficiency.md").write_text("\n".join(lines) + "\n")
     print("wrote", OUT / "efficiency.md")

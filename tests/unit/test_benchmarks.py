@@ -1,0 +1,75 @@
+"""The benchmarks' own arithmetic: what counts as a training step's FLOPs, and fair turns."""
+
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+import tensorflow as tf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import gan_vs_dcgan_tutorial  # noqa: E402
+import train_step_efficiency  # noqa: E402
+
+
+def conv_weight_step():
+    """One convolution trained on its input: its input's gradient is built by the tape, but never used."""
+    conv = keras.layers.Conv2D(8, 3, padding="same", use_bias=False)
+    conv.build((None, 10, 10, 4))
+
+    def step(images: tf.Tensor) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(conv(images))
+        return loss, tape.gradient(loss, conv.trainable_variables)
+
+    return step, tf.TensorSpec((2, 10, 10, 4))
+
+
+def test_flops_count_only_what_the_step_runs():
+    step, spec = conv_weight_step()
+    forward = 2 * 2 * 10 * 10 * 3 * 3 * 4 * 8  # batch 2, 10x10 outputs, 3x3x4 inputs to 8 maps, two FLOPs a multiply-add
+    counted = train_step_efficiency.counted_flops(step, spec)
+    # Forward pass and weight gradient: twice the forward FLOPs, plus the
+    # loss's sum. Counting the pruned input gradient would give three times.
+    assert 2 * forward <= counted < 2 * forward + 2000
+    kinds = sorted(k["type"] for k in train_step_efficiency.convolution_kernels(step, spec))
+    assert kinds == ["Conv2D", "Conv2DBackpropFilter"]
+    # Returning only the gradient leaves the forward pass unused: the weight
+    # gradient of a sum needs the input, not the output, so only it is counted.
+    gradient_only = train_step_efficiency.counted_flops(lambda images: step(images)[1], spec)
+    assert gradient_only == forward
+
+
+def test_isolated_kernel_is_timed():
+    step, spec = conv_weight_step()
+    for kernel in train_step_efficiency.convolution_kernels(step, spec):
+        seconds = train_step_efficiency.isolated_kernel_seconds(kernel, 0.05)
+        assert 0 < seconds < 1
+
+
+class Clockwork:
+    """Stands in for a GAN in the race: trains exactly as long as it is told, and logs its turns."""
+
+    def __init__(self, name: str, log: list) -> None:
+        self.name, self.log, self.trained, self.done = name, log, 0.0, False
+
+    def train_until(self, until: float, budget: float, every: float, judge, reference) -> None:
+        self.trained = min(until, budget)
+        self.done = self.trained >= budget
+        self.log.append((self.name, self.trained))
+        self.rows = [{"model": self.name, "train_seconds": self.trained}]
+
+
+def test_race_takes_turns_until_both_have_the_budget():
+    log: list = []
+    contestants = [Clockwork("a", log), Clockwork("b", log)]
+    gan_vs_dcgan_tutorial.race(contestants, budget=25, every=5, turn=10, judge=None, reference=None)
+    assert log == [("a", 10), ("b", 10), ("a", 20), ("b", 20), ("a", 25), ("b", 25)]
+    assert all(c.done for c in contestants)
+
+
+@pytest.mark.parametrize("turn", [0, -1])
+def test_race_refuses_turns_that_never_end(turn):
+    with pytest.raises(ValueError, match="turn"):
+        gan_vs_dcgan_tutorial.race([], budget=10, every=5, turn=turn, judge=None, reference=None)
