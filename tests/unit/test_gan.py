@@ -89,6 +89,13 @@ def test_book_gan_decays_over_its_steps_and_stays_constant_without_them():
     assert float(constant.g_optimizer.learning_rate) == pytest.approx(small["learning_rate"])
 
 
+def test_book_gan_adam_has_no_momentum():
+    # beta_1 = 0 (chapter 7): each step follows the current gradient, not an average of past ones.
+    model = gan.build_fashion_gan({**gan.FASHION_GAN, "generator_widths": (8, 4), "discriminator_widths": (4, 8)})
+    assert gan.FASHION_GAN["beta_1"] == 0.0
+    assert model.g_optimizer.beta_1 == model.d_optimizer.beta_1 == 0.0
+
+
 @pytest.mark.parametrize("decay_from", [1.0, -0.1, "half"])
 def test_bad_decay_from_is_explained(decay_from):
     with pytest.raises((ValueError, TypeError), match="decay_from"):
