@@ -39,6 +39,11 @@ from visionbook import cnn, data, gan  # noqa: E402
 OUT = Path(__file__).resolve().parent
 
 
+def step_graph(step: Callable[..., Any], *specs: tf.TensorSpec) -> tf.Graph:
+    """The graph ``tf.function`` traces for ``step`` on inputs of ``specs``."""
+    return tf.function(step).get_concrete_function(*specs).graph
+
+
 def live_ops(graph: tf.Graph) -> list[tf.Operation]:
     """The operations of ``graph`` that run: those its outputs and its stateful updates depend on.
 
@@ -70,7 +75,7 @@ def op_flops(graph: tf.Graph, op: tf.Operation) -> float:
 
 def counted_flops(step: Callable[..., Any], *specs: tf.TensorSpec) -> float:
     """Floating-point operations of one call of ``step``, summed over the operations that run."""
-    graph = tf.function(step).get_concrete_function(*specs).graph
+    graph = step_graph(step, *specs)
     return sum(op_flops(graph, op) for op in live_ops(graph))
 
 
@@ -94,12 +99,12 @@ CONVOLUTION_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
 def convolution_kernels(step: Callable[..., Any], *specs: tf.TensorSpec) -> list[dict[str, Any]]:
     """Every convolution kernel of the compiled ``step``: its op, the shapes it works on, its FLOPs.
 
-    A training step runs each convolution three times: forward, and in the
+    A training step runs each convolution up to three times: forward, and in the
     backward pass once for the gradient of its input and once for the
     gradient of its weights (``Conv2DBackpropInput``, ``Conv2DBackpropFilter``;
     a transposed convolution's forward pass is itself a ``Conv2DBackpropInput``).
     """
-    graph = tf.function(step).get_concrete_function(*specs).graph
+    graph = step_graph(step, *specs)
     kernels = []
     for op in live_ops(graph):
         if op.type not in CONVOLUTION_OPS:
