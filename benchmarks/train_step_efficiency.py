@@ -14,8 +14,10 @@ busy as a large matrix product does; small convolutions on 28x28 images
 rarely get there, because their matrices are small and memory traffic
 dominates. To show where the ceiling lies, it also times every convolution
 kernel of each step alone, on tensors of the same shapes: a step made of
-those kernels can hardly run faster than they do one by one.  Writes
-``benchmarks/efficiency.md``.
+those kernels can hardly run faster than they do one by one.  Last, it
+times the same steps with wider layers (``WIDER``): the share grows with
+width, which says how much of the gap is the book's small layers rather
+than the library.  Writes ``benchmarks/efficiency.md``.
 """
 
 from __future__ import annotations
@@ -167,11 +169,16 @@ def kernel_ceiling(step: Callable[..., Any], specs: tuple[tf.TensorSpec, ...], t
     }
 
 
-def cnn_step(batch_size: int) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, ...], list[tuple]]:
-    """The book's CNN training step (forward, loss, gradients, Adam update)."""
+def cnn_step(
+    batch_size: int, overrides: dict[str, Any] | None = None
+) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, ...], list[tuple]]:
+    """The book's CNN training step (forward, loss, gradients, Adam update).
+
+    ``overrides`` changes :data:`cnn.FASHION_CNN` keys (``filters``, say).
+    """
     keras.utils.set_random_seed(visionbook.SEED)
     (x_train, y_train), _ = data.fashion_mnist_for_training()
-    model = cnn.create_fashion_cnn()
+    model = cnn.create_fashion_cnn(**(overrides or {}))
     cnn.compile_classifier(model, 1e-3)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     optimizer = model.optimizer
@@ -192,11 +199,16 @@ def cnn_step(batch_size: int) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, 
     return step, specs, batches
 
 
-def gan_step(batch_size: int) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, ...], list[tuple]]:
-    """The book's GAN training step: one discriminator and one generator update."""
+def gan_step(
+    batch_size: int, overrides: dict[str, Any] | None = None
+) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, ...], list[tuple]]:
+    """The book's GAN training step: one discriminator and one generator update.
+
+    ``overrides`` changes :data:`gan.FASHION_GAN` keys (``generator_widths``, say).
+    """
     keras.utils.set_random_seed(visionbook.SEED)
     (x_train, _), _ = data.load_fashion_mnist()
-    model = gan.build_fashion_gan()
+    model = gan.build_fashion_gan({**gan.FASHION_GAN, **(overrides or {})})
     model.d_optimizer.build(model.discriminator.trainable_variables)
     model.g_optimizer.build(model.generator.trainable_variables)
     real = data.to_tanh_range(data.as_batch(x_train[: 40 * batch_size]))
@@ -209,11 +221,42 @@ def gan_step(batch_size: int) -> tuple[Callable[..., Any], tuple[tf.TensorSpec, 
     return step, specs, batches
 
 
+#: The steps timed again with wider layers: (model, builder, overrides).
+WIDER: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
+    ("Fashion-MNIST CNN", cnn_step, {}),
+    ("Fashion-MNIST CNN", cnn_step, {"filters": (64, 128)}),
+    ("GAN (both networks)", gan_step, {}),
+    ("GAN (both networks)", gan_step, {"generator_widths": (128, 64)}),
+    ("GAN (both networks)", gan_step, {"generator_widths": (256, 128)}),
+    ("GAN (both networks)", gan_step, {"generator_widths": (128, 64), "discriminator_widths": (64, 128)}),
+]
+
+
+def step_rate(step: Callable[..., Any], specs: tuple[tf.TensorSpec, ...], batches: list[tuple], seconds: float) -> dict[str, float]:
+    """FLOPs of one step, FLOPs per image, images per second and achieved GFLOP/s of ``step``."""
+    batch_size = specs[0].shape[0]
+    flops = counted_flops(step, *specs)
+    sps = steps_per_second(step, batches, seconds)
+    return {
+        "flops": flops,
+        "mflop_per_image": flops / batch_size / 1e6,
+        "images_per_second": sps * batch_size,
+        "gflops": flops * sps / 1e9,
+    }
+
+
+def describe(overrides: dict[str, Any]) -> str:
+    """``overrides`` as table text: ``the book's`` when empty."""
+    return ", ".join(f"{k} {v}" for k, v in overrides.items()) or "the book's"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="timing per model (default 20)")
     parser.add_argument("--kernel-seconds", type=float, default=20.0,
                         help="timing of each model's convolution kernels run alone (default 20)")
+    parser.add_argument("--width-seconds", type=float, default=10.0,
+                        help="timing of each wider configuration (default 10; 0 skips them)")
     args = parser.parse_args()
     rate = matmul_gflops()
     machine = f"{cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {rate:.0f} GFLOP/s (TensorFlow, 2048x2048)"
@@ -224,16 +267,22 @@ def main() -> None:
         ("GAN (both networks)", gan_step, gan.FASHION_GAN["batch_size"]),
     ]:
         step, specs, batches = build(batch_size)
-        flops = counted_flops(step, *specs)
-        sps = steps_per_second(step, batches, args.seconds)
-        achieved = flops * sps / 1e9
-        rows.append((name, batch_size, flops / batch_size / 1e6, sps * batch_size, achieved, achieved / rate))
-        print(f"{name}: {flops / batch_size / 1e6:.1f} MFLOP per image, {sps * batch_size:.0f} images/s, "
-              f"{achieved:.0f} GFLOP/s = {achieved / rate:.2f} of matmul", flush=True)
-        ceiling = kernel_ceiling(step, specs, flops, args.kernel_seconds)
+        r = step_rate(step, specs, batches, args.seconds)
+        rows.append((name, batch_size, r["mflop_per_image"], r["images_per_second"], r["gflops"], r["gflops"] / rate))
+        print(f"{name}: {r['mflop_per_image']:.1f} MFLOP per image, {r['images_per_second']:.0f} images/s, "
+              f"{r['gflops']:.0f} GFLOP/s = {r['gflops'] / rate:.2f} of matmul", flush=True)
+        ceiling = kernel_ceiling(step, specs, r["flops"], args.kernel_seconds)
         ceilings.append((name, ceiling))
         print(f"  its {ceiling['kernels']} convolution kernels alone: {ceiling['conv_gflops']:.0f} GFLOP/s; "
               f"bound for the step {ceiling['bound_gflops'] / rate:.2f} of matmul", flush=True)
+    wider = []
+    if args.width_seconds > 0:
+        batch_sizes = {cnn_step: cnn.FASHION_TRAINING["batch_size"], gan_step: gan.FASHION_GAN["batch_size"]}
+        for name, build, overrides in WIDER:
+            rate_now = step_rate(*build(batch_sizes[build], overrides), args.width_seconds)
+            wider.append((name, describe(overrides), rate_now))
+            print(f"{name}, {describe(overrides)}: {rate_now['mflop_per_image']:.1f} MFLOP per image, "
+                  f"{rate_now['images_per_second']:.0f} images/s, {rate_now['gflops'] / rate:.2f} of matmul", flush=True)
     lines = [
         "# Training-step efficiency",
         "",
@@ -263,6 +312,21 @@ def main() -> None:
         "",
         "(GFLOP/s; a transposed convolution's forward pass is an input-gradient kernel, so it counts there.)",
     ]
+    if wider:
+        lines += [
+            "",
+            "### Wider layers",
+            "",
+            f"The same steps with wider layers, timed one after the other ({args.width_seconds:.0f} s each; the book's",
+            "own layers again first, as the reference for the machine's state during this table):",
+            "",
+            "| model | layers | MFLOP per image | images/s | share of matmul rate |",
+            "|---|---|---:|---:|---:|",
+            *[
+                f"| {n} | {d} | {r['mflop_per_image']:.1f} | {r['images_per_second']:.0f} | {r['gflops'] / rate:.2f} |"
+                for n, d, r in wider
+            ],
+        ]
     (OUT / "efficiency.md").write_text("\n".join(lines) + "\n")
     print("wrote", OUT / "efficiency.md")
 

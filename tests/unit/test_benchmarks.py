@@ -73,3 +73,12 @@ def test_race_takes_turns_until_both_have_the_budget():
 def test_race_refuses_turns_that_never_end(turn):
     with pytest.raises(ValueError, match="turn"):
         gan_vs_dcgan_tutorial.race([], budget=10, every=5, turn=turn, judge=None, reference=None)
+
+
+def test_wider_layers_cost_more_flops():
+    book = train_step_efficiency.step_rate(*train_step_efficiency.gan_step(4), 0.01)
+    wider = train_step_efficiency.step_rate(*train_step_efficiency.gan_step(4, {"generator_widths": (128, 64)}), 0.01)
+    assert wider["mflop_per_image"] > 1.5 * book["mflop_per_image"]
+    assert wider["images_per_second"] > 0
+    assert train_step_efficiency.describe({}) == "the book's"
+    assert train_step_efficiency.describe({"filters": (64, 128)}) == "filters (64, 128)"
