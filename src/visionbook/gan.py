@@ -407,10 +407,11 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: against 20.8 (633,728 images) an hour earlier; gan_variants.py at 300 s 17.9
 #: (751,616 images). Not adopted: discriminators of (16, 32) maps 20.1 (922,880
 #: images) and (32, 32) 20.0 (794,496 images), both at beta_1 0.5.
-#: With beta_1 0, a generator of (128, 64) maps wins per second: in a race of
-#: 300 s each (turns of 10 s, one run) 12.9 after 594,432 images against 18.1
-#: after 809,856 for (64, 32); with a (64, 128) discriminator as well 28.0
-#: (381,312 images). In the chapter's 6 epochs 17.6 against 20.1, its steps
+#: With beta_1 0, a generator of (128, 64) maps wins per second: in races of
+#: 300 s each (turns of 10 s) 12.9 after 594,432 images against 18.1 after
+#: 809,856 for (64, 32), and 14.9 (491,520) against 19.0 (660,352) in a second
+#: run; with a (64, 128) discriminator as well 28.0 (381,312 images), with a
+#: (256, 128) generator 20.3 (268,544 images). In the chapter's 6 epochs 17.6 against 20.1, its steps
 #: taking about 1.4 times as long. Not yet adopted: chapters 8, 10 and 12
 #: compare against this GAN, and the conditional GAN would need the same
 #: change and its own measurements (chapter 7's last exercise).
