@@ -221,6 +221,12 @@ def gan_step(
     return step, specs, batches
 
 
+#: Each step builder's batch size: the one its chapter trains with.
+BATCH_SIZE: dict[Callable[..., Any], int] = {
+    cnn_step: cnn.FASHION_TRAINING["batch_size"],
+    gan_step: gan.FASHION_GAN["batch_size"],
+}
+
 #: The steps timed again with wider layers: (model, builder, overrides).
 WIDER: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
     ("Fashion-MNIST CNN", cnn_step, {}),
@@ -262,10 +268,8 @@ def main() -> None:
     machine = f"{cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {rate:.0f} GFLOP/s (TensorFlow, 2048x2048)"
     print("machine:", machine, flush=True)
     rows, ceilings = [], []
-    for name, build, batch_size in [
-        ("Fashion-MNIST CNN", cnn_step, cnn.FASHION_TRAINING["batch_size"]),
-        ("GAN (both networks)", gan_step, gan.FASHION_GAN["batch_size"]),
-    ]:
+    for name, build in [("Fashion-MNIST CNN", cnn_step), ("GAN (both networks)", gan_step)]:
+        batch_size = BATCH_SIZE[build]
         step, specs, batches = build(batch_size)
         r = step_rate(step, specs, batches, args.seconds)
         rows.append((name, batch_size, r["mflop_per_image"], r["images_per_second"], r["gflops"], r["gflops"] / rate))
@@ -277,9 +281,8 @@ def main() -> None:
               f"bound for the step {ceiling['bound_gflops'] / rate:.2f} of matmul", flush=True)
     wider = []
     if args.width_seconds > 0:
-        batch_sizes = {cnn_step: cnn.FASHION_TRAINING["batch_size"], gan_step: gan.FASHION_GAN["batch_size"]}
         for name, build, overrides in WIDER:
-            rate_now = step_rate(*build(batch_sizes[build], overrides), args.width_seconds)
+            rate_now = step_rate(*build(BATCH_SIZE[build], overrides), args.width_seconds)
             wider.append((name, describe(overrides), rate_now))
             print(f"{name}, {describe(overrides)}: {rate_now['mflop_per_image']:.1f} MFLOP per image, "
                   f"{rate_now['images_per_second']:.0f} images/s, {rate_now['gflops'] / rate:.2f} of matmul", flush=True)

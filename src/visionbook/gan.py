@@ -411,8 +411,8 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: 300 s each (turns of 10 s) 12.9 after 594,432 images against 18.1 after
 #: 809,856 for (64, 32), and 14.9 (491,520) against 19.0 (660,352) in a second
 #: run; with a (64, 128) discriminator as well 28.0 (381,312 images), with a
-#: (256, 128) generator 20.3 (268,544 images). In the chapter's 6 epochs 17.6 against 20.1, its steps
-#: taking about 1.4 times as long. Not yet adopted: chapters 8, 10 and 12
+#: (256, 128) generator 20.3 (268,544 images). In the chapter's 6 epochs 17.6
+#: against 20.1, its steps taking about 1.4 times as long. Not yet adopted: chapters 8, 10 and 12
 #: compare against this GAN, and the conditional GAN would need the same
 #: change and its own measurements (chapter 7's last exercise).
 FASHION_GAN: dict[str, Any] = {
