@@ -23,11 +23,20 @@ comment are single runs of this script (seed 42), for example::
 Differences of a point or two between single runs are within the noise of
 GAN training; the script prints images per second so that a change's cost
 is seen next to its gain.
+
+With ``--race`` (repeatable, a JSON object of overrides each) it instead
+races the book's GAN against each variant, as ``gan_vs_dcgan_tutorial.py``
+races the tutorial: in turns of ``--turn`` seconds, so that all see the same
+state of the machine, each for ``--seconds`` of training, scored every
+``--every`` seconds.  For chapter 7's width exercise::
+
+    --seconds 300 --race '{"generator_widths": [64, 32]}' --race '{"generator_widths": [256, 128]}'
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 
@@ -37,9 +46,41 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from gan_vs_dcgan_tutorial import Contestant, book_trainer, race
 from visionbook import cnn, data, gan, metrics
 
 SAMPLES = 2000
+
+
+def variant(text: str) -> dict:
+    """:data:`gan.FASHION_GAN` with the overrides of the JSON object ``text`` (lists become tuples)."""
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"not a JSON object: {text!r} ({err}); write e.g. '{{\"generator_widths\": [64, 32]}}'.") from err
+    if not isinstance(overrides, dict):
+        raise SystemExit(f"not a JSON object: {text!r}; write e.g. '{{\"generator_widths\": [64, 32]}}'.")
+    unknown = sorted(set(overrides) - set(gan.FASHION_GAN))
+    if unknown:
+        raise SystemExit(f"unknown FASHION_GAN keys {unknown}; the keys are {sorted(gan.FASHION_GAN)}.")
+    config = {**gan.FASHION_GAN, **overrides}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+
+
+def run_race(variants: list[str], seconds: float, every: float, turn: float) -> None:
+    """Race the book's GAN against each of ``variants`` (JSON overrides) and print each one's last score."""
+    judge, _ = cnn.trained_fashion_cnn(verbose=0)
+    (x_train, _), (x_test, _) = data.load_fashion_mnist()
+    reference = metrics.features(judge, x_test[:5000])
+    names = ["the book's GAN", *variants]
+    configs = [gan.FASHION_GAN, *(variant(v) for v in variants)]
+    contestants = [Contestant(n, functools.partial(book_trainer, config=c), x_train) for n, c in zip(names, configs)]
+    race(contestants, seconds, every, turn, judge, reference)
+    print(f"\nafter {seconds:g} s each ({SAMPLES} samples, turns of {turn:g} s):")
+    for contestant in contestants:
+        last = contestant.rows[-1]
+        print(f"  {contestant.name}: Frechet distance {last['frechet_distance']:.2f} after {last['images_seen']:,} images, "
+              f"{last['classes_covered']} classes, largest share {last['largest_class_share']:.3f}")
 
 
 def grouped_spread_call(group: int):
@@ -64,10 +105,16 @@ def main() -> None:
     parser.add_argument("--lr-d", type=float, default=0.0, help="discriminator learning rate (default: the config's)")
     parser.add_argument("--beta-2", type=float, default=0.999, help="Adam's beta_2 for both networks")
     parser.add_argument("--spread-group", type=int, default=0, help="measure the minibatch spread in groups of N")
+    parser.add_argument("--race", action="append", default=[], metavar="JSON",
+                        help="race the book's GAN against this variant (repeatable; --config, --ema, --lr-d, "
+                        "--beta-2 and --spread-group do not apply)")
+    parser.add_argument("--turn", type=float, default=10.0, help="seconds per turn in a race")
     args = parser.parse_args()
+    if args.race:
+        run_race(args.race, args.seconds, args.every, args.turn)
+        return
 
-    config = {**gan.FASHION_GAN, **json.loads(args.config)}
-    config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    config = variant(args.config)
     if args.spread_group:
         gan.MinibatchStdConv2D.call = grouped_spread_call(args.spread_group)
     judge, _ = cnn.trained_fashion_cnn(verbose=0)

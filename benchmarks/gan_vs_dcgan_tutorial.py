@@ -81,15 +81,17 @@ def tutorial_trainer(seed: int):
     return generator, step, 256, None
 
 
-def book_trainer(seed: int):
+def book_trainer(seed: int, config: dict | None = None):
     """The book's GAN: its own ``train_step``, compiled as ``fit`` would compile it.
 
     The book's recipe holds its learning rates for the first ``decay_from``
     of the training steps and then lowers them linearly to zero. Trained by
     seconds, the same decay runs over the budget: ``set_progress`` gets the
-    fraction of the budget used and sets both learning rates.
+    fraction of the budget used and sets both learning rates. ``config``
+    (default :data:`gan.FASHION_GAN`) lets ``gan_variants.py --race`` enter
+    variants of the book's GAN.
     """
-    config = gan.FASHION_GAN
+    config = gan.FASHION_GAN if config is None else config
     model = gan.build_fashion_gan(config)
     rate = config["learning_rate"]
 

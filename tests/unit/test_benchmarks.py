@@ -77,7 +77,7 @@ def test_race_refuses_turns_that_never_end(turn):
 
 def test_wider_layers_cost_more_flops():
     book = train_step_efficiency.step_rate(*train_step_efficiency.gan_step(4), 0.01)
-    wider = train_step_efficiency.step_rate(*train_step_efficiency.gan_step(4, {"generator_widths": (128, 64)}), 0.01)
+    wider = train_step_efficiency.step_rate(*train_step_efficiency.gan_step(4, {"generator_widths": (256, 128)}), 0.01)
     assert wider["mflop_per_image"] > 1.5 * book["mflop_per_image"]
     assert wider["images_per_second"] > 0
     assert train_step_efficiency.describe({}) == "the book's"
