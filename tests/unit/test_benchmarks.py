@@ -9,6 +9,7 @@ import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+import gan_variants  # noqa: E402
 import gan_vs_dcgan_tutorial  # noqa: E402
 import train_step_efficiency  # noqa: E402
 
@@ -82,3 +83,17 @@ def test_wider_layers_cost_more_flops():
     assert wider["images_per_second"] > 0
     assert train_step_efficiency.describe({}) == "the book's"
     assert train_step_efficiency.describe({"filters": (64, 128)}) == "filters (64, 128)"
+
+
+def test_race_variants_are_the_book_gan_with_overrides():
+    config = gan_variants.variant('{"generator_widths": [64, 32]}')
+    assert config["generator_widths"] == (64, 32)
+    assert {k: v for k, v in config.items() if k != "generator_widths"} == {
+        k: v for k, v in gan_variants.gan.FASHION_GAN.items() if k != "generator_widths"
+    }
+    with pytest.raises(SystemExit, match="unknown FASHION_GAN keys"):
+        gan_variants.variant('{"widths": [64, 32]}')
+    with pytest.raises(SystemExit, match="not a JSON object"):
+        gan_variants.variant("{generator_widths: [64, 32]}")
+    with pytest.raises(SystemExit, match="not a JSON object"):
+        gan_variants.variant("[64, 32]")
