@@ -279,11 +279,11 @@ def main() -> None:
         ceilings.append((name, ceiling))
         print(f"  its {ceiling['kernels']} convolution kernels alone: {ceiling['conv_gflops']:.0f} GFLOP/s; "
               f"bound for the step {ceiling['bound_gflops'] / rate:.2f} of matmul", flush=True)
-    wider = []
+    other_widths = []
     if args.width_seconds > 0:
         for name, build, overrides in WIDTHS:
             rate_now = step_rate(*build(BATCH_SIZE[build], overrides), args.width_seconds)
-            wider.append((name, describe(overrides), rate_now))
+            other_widths.append((name, describe(overrides), rate_now))
             print(f"{name}, {describe(overrides)}: {rate_now['mflop_per_image']:.1f} MFLOP per image, "
                   f"{rate_now['images_per_second']:.0f} images/s, {rate_now['gflops'] / rate:.2f} of matmul", flush=True)
     lines = [
@@ -315,7 +315,7 @@ def main() -> None:
         "",
         "(GFLOP/s; a transposed convolution's forward pass is an input-gradient kernel, so it counts there.)",
     ]
-    if wider:
+    if other_widths:
         lines += [
             "",
             "### Other widths",
@@ -327,7 +327,7 @@ def main() -> None:
             "|---|---|---:|---:|---:|",
             *[
                 f"| {n} | {d} | {r['mflop_per_image']:.1f} | {r['images_per_second']:.0f} | {r['gflops'] / rate:.2f} |"
-                for n, d, r in wider
+                for n, d, r in other_widths
             ],
         ]
     (OUT / "efficiency.md").write_text("\n".join(lines) + "\n")
