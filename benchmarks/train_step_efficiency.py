@@ -17,7 +17,8 @@ kernel of each step alone, on tensors of the same shapes: a step made of
 those kernels can hardly run faster than they do one by one.  Last, it
 times the same steps with other layer widths (``WIDTHS``): the share grows
 with width, which says how much of the gap is the book's small layers
-rather than the library.  Writes ``benchmarks/efficiency.md``.
+rather than the library. Steps timed together take turns in rounds, and
+each share comes with its range over the rounds.  Writes ``benchmarks/efficiency.md``.
 """
 
 from __future__ import annotations
@@ -81,18 +82,34 @@ def counted_flops(step: Callable[..., Any], *specs: tf.TensorSpec) -> float:
     return sum(op_flops(graph, op) for op in live_ops(graph))
 
 
-def steps_per_second(step: Callable[..., Any], batches: list[tuple], seconds: float) -> float:
-    """Run the compiled ``step`` over ``batches`` repeatedly for about ``seconds``; steps per second."""
-    compiled = tf.function(step)
-    for batch in batches[:3]:  # trace and warm up
-        compiled(*batch)
-    done, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for batch in batches:
-            result = compiled(*batch)
-            done += 1
-        _ = [np.asarray(v) for v in tf.nest.flatten(result)]  # wait for the last step
-    return done / (time.perf_counter() - start)
+def steps_per_second_in_rounds(
+    runs: list[tuple[Callable[..., Any], list[tuple]]], seconds: float, rounds: int
+) -> list[list[float]]:
+    """Steps per second of each compiled ``(step, batches)`` in ``runs``, round by round.
+
+    Each run gets ``seconds`` in all, split into ``rounds`` slots, and the
+    runs take turns slot by slot. This machine's speed drifts by up to 2x
+    within minutes; taking turns exposes every run to the same drift, so
+    their ratios hold even when the absolute rates move, and the spread
+    over the rounds shows how far they moved.
+    """
+    compiled = []
+    for step, batches in runs:
+        function = tf.function(step)
+        for batch in batches[:3]:  # trace and warm up
+            function(*batch)
+        compiled.append((function, batches))
+    rates: list[list[float]] = [[] for _ in runs]
+    for _ in range(rounds):
+        for rate, (function, batches) in zip(rates, compiled):
+            done, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds / rounds:
+                for batch in batches:
+                    result = function(*batch)
+                    done += 1
+            _ = [np.asarray(v) for v in tf.nest.flatten(result)]  # wait for the last step
+            rate.append(done / (time.perf_counter() - start))
+    return rates
 
 
 CONVOLUTION_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
@@ -238,17 +255,35 @@ WIDTHS: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
 ]
 
 
+def step_rates(
+    builds: list[tuple[Callable[..., Any], tuple[tf.TensorSpec, ...], list[tuple]]], seconds: float, rounds: int = 1
+) -> list[dict[str, float]]:
+    """For each ``(step, specs, batches)``: FLOPs of one step, FLOPs per image, images/s and GFLOP/s.
+
+    The steps take turns (:func:`steps_per_second_in_rounds`); rates are
+    the median over the rounds, with the slowest and fastest round's
+    GFLOP/s beside them.
+    """
+    per_round = steps_per_second_in_rounds([(step, batches) for step, _, batches in builds], seconds, rounds)
+    results = []
+    for (step, specs, _), sps_rounds in zip(builds, per_round):
+        batch_size = specs[0].shape[0]
+        flops = counted_flops(step, *specs)
+        sps = float(np.median(sps_rounds))
+        results.append({
+            "flops": flops,
+            "mflop_per_image": flops / batch_size / 1e6,
+            "images_per_second": sps * batch_size,
+            "gflops": flops * sps / 1e9,
+            "gflops_slowest": flops * min(sps_rounds) / 1e9,
+            "gflops_fastest": flops * max(sps_rounds) / 1e9,
+        })
+    return results
+
+
 def step_rate(step: Callable[..., Any], specs: tuple[tf.TensorSpec, ...], batches: list[tuple], seconds: float) -> dict[str, float]:
-    """FLOPs of one step, FLOPs per image, images per second and achieved GFLOP/s of ``step``."""
-    batch_size = specs[0].shape[0]
-    flops = counted_flops(step, *specs)
-    sps = steps_per_second(step, batches, seconds)
-    return {
-        "flops": flops,
-        "mflop_per_image": flops / batch_size / 1e6,
-        "images_per_second": sps * batch_size,
-        "gflops": flops * sps / 1e9,
-    }
+    """:func:`step_rates` of one step timed for ``seconds`` in one go."""
+    return step_rates([(step, specs, batches)], seconds)[0]
 
 
 def describe(overrides: dict[str, Any]) -> str:
@@ -256,47 +291,64 @@ def describe(overrides: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in overrides.items()) or "the book's"
 
 
+def share_text(result: dict[str, float], rate: float) -> str:
+    """The median share of ``rate`` with its range over the rounds: ``0.36 (0.29-0.43)``."""
+    return f"{result['gflops'] / rate:.2f} ({result['gflops_slowest'] / rate:.2f}-{result['gflops_fastest'] / rate:.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="timing per model (default 20)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="turns the timed steps take, each getting seconds/rounds per turn (default 5)")
     parser.add_argument("--kernel-seconds", type=float, default=20.0,
                         help="timing of each model's convolution kernels run alone (default 20)")
     parser.add_argument("--width-seconds", type=float, default=10.0,
                         help="timing of each other width (default 10; 0 skips them)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     rate = matmul_gflops()
     machine = f"{cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {rate:.0f} GFLOP/s (TensorFlow, 2048x2048)"
     print("machine:", machine, flush=True)
-    rows, ceilings = [], []
-    for name, build in [("Fashion-MNIST CNN", cnn_step), ("GAN (both networks)", gan_step)]:
-        batch_size = BATCH_SIZE[build]
-        step, specs, batches = build(batch_size)
-        r = step_rate(step, specs, batches, args.seconds)
-        rows.append((name, batch_size, r["mflop_per_image"], r["images_per_second"], r["gflops"], r["gflops"] / rate))
-        print(f"{name}: {r['mflop_per_image']:.1f} MFLOP per image, {r['images_per_second']:.0f} images/s, "
-              f"{r['gflops']:.0f} GFLOP/s = {r['gflops'] / rate:.2f} of matmul", flush=True)
-        ceiling = kernel_ceiling(step, specs, r["flops"], args.kernel_seconds)
+    models = [("Fashion-MNIST CNN", cnn_step), ("GAN (both networks)", gan_step)]
+    builds = [build(BATCH_SIZE[build]) for _, build in models]
+    rows = []
+    for (name, build), result in zip(models, step_rates(builds, args.seconds, args.rounds)):
+        rows.append((name, BATCH_SIZE[build], result))
+        print(f"{name}: {result['mflop_per_image']:.1f} MFLOP per image, {result['images_per_second']:.0f} images/s, "
+              f"{result['gflops']:.0f} GFLOP/s = {share_text(result, rate)} of matmul", flush=True)
+    ceilings = []
+    for (name, _), (step, specs, _), (_, _, result) in zip(models, builds, rows):
+        ceiling = kernel_ceiling(step, specs, result["flops"], args.kernel_seconds)
         ceilings.append((name, ceiling))
-        print(f"  its {ceiling['kernels']} convolution kernels alone: {ceiling['conv_gflops']:.0f} GFLOP/s; "
+        print(f"  {name}: its {ceiling['kernels']} convolution kernels alone: {ceiling['conv_gflops']:.0f} GFLOP/s; "
               f"bound for the step {ceiling['bound_gflops'] / rate:.2f} of matmul", flush=True)
     other_widths = []
     if args.width_seconds > 0:
-        for name, build, overrides in WIDTHS:
-            rate_now = step_rate(*build(BATCH_SIZE[build], overrides), args.width_seconds)
-            other_widths.append((name, describe(overrides), rate_now))
-            print(f"{name}, {describe(overrides)}: {rate_now['mflop_per_image']:.1f} MFLOP per image, "
-                  f"{rate_now['images_per_second']:.0f} images/s, {rate_now['gflops'] / rate:.2f} of matmul", flush=True)
+        width_builds = [build(BATCH_SIZE[build], overrides) for _, build, overrides in WIDTHS]
+        for (name, _, overrides), result in zip(WIDTHS, step_rates(width_builds, args.width_seconds, args.rounds)):
+            other_widths.append((name, describe(overrides), result))
+            print(f"{name}, {describe(overrides)}: {result['mflop_per_image']:.1f} MFLOP per image, "
+                  f"{result['images_per_second']:.0f} images/s, {share_text(result, rate)} of matmul", flush=True)
+    rate_after = matmul_gflops()
+    print(f"fp32 matmul after the timings: {rate_after:.0f} GFLOP/s", flush=True)
     lines = [
         "# Training-step efficiency",
         "",
-        f"- machine: {machine}",
+        f"- machine: {machine}; {rate_after:.0f} GFLOP/s when measured again after the timings",
         "- command: `.venv/bin/python benchmarks/train_step_efficiency.py`",
         "- FLOPs: TensorFlow's registered FLOP statistics, summed over the operations the compiled step runs "
         "(forward, gradients, optimizer update; gradients TensorFlow prunes at run time are not counted)",
+        f"- timing: the steps of each table take turns, {args.rounds} rounds; rates are the median round, "
+        "and the share's range runs from the slowest round to the fastest (this machine's speed drifts)",
         "",
-        "| model | batch | MFLOP per image | images/s | achieved GFLOP/s | share of matmul rate |",
+        "| model | batch | MFLOP per image | images/s | achieved GFLOP/s | share of matmul rate (range) |",
         "|---|---:|---:|---:|---:|---:|",
-        *[f"| {n} | {b} | {m:.1f} | {i:.0f} | {g:.0f} | {s:.2f} |" for n, b, m, i, g, s in rows],
+        *[
+            f"| {n} | {b} | {r['mflop_per_image']:.1f} | {r['images_per_second']:.0f} | {r['gflops']:.0f} | {share_text(r, rate)} |"
+            for n, b, r in rows
+        ],
         "",
         "### The convolution kernels alone",
         "",
@@ -320,13 +372,13 @@ def main() -> None:
             "",
             "### Other widths",
             "",
-            f"The same steps with other layer widths, timed one after the other ({args.width_seconds:.0f} s each; the book's",
-            "own layers again first, as the reference for the machine's state during this table):",
+            f"The same steps with other layer widths, {args.width_seconds:.0f} s each, taking turns as above; the book's",
+            "own layers are timed again among them, so each row compares with its model's first row:",
             "",
-            "| model | layers | MFLOP per image | images/s | share of matmul rate |",
+            "| model | layers | MFLOP per image | images/s | share of matmul rate (range) |",
             "|---|---|---:|---:|---:|",
             *[
-                f"| {n} | {d} | {r['mflop_per_image']:.1f} | {r['images_per_second']:.0f} | {r['gflops'] / rate:.2f} |"
+                f"| {n} | {d} | {r['mflop_per_image']:.1f} | {r['images_per_second']:.0f} | {share_text(r, rate)} |"
                 for n, d, r in other_widths
             ],
         ]

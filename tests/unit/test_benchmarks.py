@@ -97,3 +97,12 @@ def test_race_variants_are_the_book_gan_with_overrides():
         gan_variants.variant("{generator_widths: [64, 32]}")
     with pytest.raises(SystemExit, match="not a JSON object"):
         gan_variants.variant("[64, 32]")
+
+
+def test_steps_take_turns_and_report_every_round():
+    small = tf.constant(1.0, shape=(4, 4))
+    large = tf.constant(1.0, shape=(64, 64))
+    runs = [(lambda x: tf.matmul(x, x), [(small,)]), (lambda x: tf.matmul(x, x), [(large,)])]
+    rates = train_step_efficiency.steps_per_second_in_rounds(runs, seconds=0.06, rounds=3)
+    assert [len(r) for r in rates] == [3, 3]
+    assert all(rate > 0 for r in rates for rate in r)
