@@ -30,7 +30,7 @@ races the tutorial: in turns of ``--turn`` seconds, so that all see the same
 state of the machine, each for ``--seconds`` of training, scored every
 ``--every`` seconds.  For chapter 7's width exercise::
 
-    --seconds 300 --race '{"generator_widths": [64, 32]}' --race '{"generator_widths": [256, 128]}'
+    --seconds 300 --race '{"generator_widths": [128, 64]}' --race '{"generator_widths": [256, 128]}'
 """
 
 from __future__ import annotations

@@ -311,7 +311,7 @@ def labelled_dataset(images: object, labels: object, batch_size: int = 128, seed
 #: same networks, learning rate and batch size as the unconditional GAN of
 #: chapter 7 (see :data:`gan.FASHION_GAN`), without the changes that chapter
 #: adopted later (the full-resolution generator stage, the learning-rate
-#: decay, Adam's beta_1 of 0 instead of 0.5, a generator twice as wide):
+#: decay, Adam's beta_1 of 0 instead of 0.5):
 #: chapter 10's measurements, the three-seed augmentation experiment among
 #: them, were made without them.
 FASHION_CGAN: dict[str, Any] = {

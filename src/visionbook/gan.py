@@ -413,12 +413,16 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: second run; with a (64, 128) discriminator as well 28.0 (381,312 images),
 #: with a (256, 128) generator 20.3 (268,544 images). In the chapter's 6
 #: epochs 17.6 against 20.1, its steps taking 1.1 to 1.4 times as long.
-#: Adopted; the conditional GAN (cgan.FASHION_CGAN) keeps (64, 32), and
-#: chapter 12's fake-image detector trains 8 epochs instead of 4 to stay above
-#: its 80% floor against the better generator (89% against 80.5%).
+#: Adopted for a day, then measured on an AVX2 CPU (AMD EPYC without
+#: AVX-512, matmul about 60 GFLOP/s, like most laptops): there its steps took
+#: 1.7 to 3.4 times as long as (64, 32)'s (156-311 against 519-525 images/s),
+#: so the chapter's 6 epochs would cost 20 to 40 minutes instead of 12.
+#: Back to (64, 32): a book that must run on such CPUs keeps the generator
+#: that is fast on all of them. Chapter 12's fake-image detector keeps the 8
+#: epochs it was given against the wider generator (4 gave 81.8% here).
 FASHION_GAN: dict[str, Any] = {
     "latent_dim": LATENT_DIM,
-    "generator_widths": (128, 64),
+    "generator_widths": (64, 32),
     "generator_full_resolution_width": 16,
     "discriminator_widths": (32, 64),
     "discriminator_dropout": 0.0,

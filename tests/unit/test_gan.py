@@ -22,12 +22,12 @@ def test_generator_reaches_28x28_in_tanh_range():
 
 def test_book_configuration_sizes():
     model = gan.build_fashion_gan()
-    # Dense 100 -> 7x7x128 (no bias) and its BatchNormalization (4 numbers a
-    # unit), a 4x4 transposed convolution 128 -> 64 and its BatchNormalization:
-    trunk = 100 * 7 * 7 * 128 + 4 * 7 * 7 * 128 + 4 * 4 * 128 * 64 + 4 * 64
-    # then the full-resolution stage: a transposed convolution 64 -> 16 with its
+    # Dense 100 -> 7x7x64 (no bias) and its BatchNormalization (4 numbers a
+    # unit), a 4x4 transposed convolution 64 -> 32 and its BatchNormalization:
+    trunk = 100 * 7 * 7 * 64 + 4 * 7 * 7 * 64 + 4 * 4 * 64 * 32 + 4 * 32
+    # then the full-resolution stage: a transposed convolution 32 -> 16 with its
     # BatchNormalization, and a 3x3 output convolution 16 -> 1 with a bias.
-    assert model.generator.count_params() == trunk + 4 * 4 * 64 * 16 + 4 * 16 + 9 * 16 + 1 == 800_209
+    assert model.generator.count_params() == trunk + 4 * 4 * 32 * 16 + 4 * 16 + 9 * 16 + 1 == 367_441
     assert model.generator.get_layer("image").kernel.shape == (3, 3, 16, 1)
     assert model.discriminator.count_params() == 37_537
     assert model.discriminator.output_shape == (None, 1)
