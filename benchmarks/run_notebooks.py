@@ -93,7 +93,10 @@ def run_notebook(path: Path, executed: Path | None = None) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--keep-models", action="store_true", help="use the normal model store (reuse trained models)")
+    parser.add_argument(
+        "--keep-models", action="store_true",
+        help="use the normal model store: reuse the models in it, and keep the ones trained now",
+    )
     parser.add_argument(
         "--executed", type=Path, metavar="DIR",
         help="also save each executed notebook, outputs included, into DIR (to read what it printed)",
@@ -108,6 +111,8 @@ def main() -> None:
         if not args.keep_models:
             os.environ["VISIONBOOK_MODELS"] = models
         os.environ.pop("MPLBACKEND", None)  # notebooks draw inline, as for a reader
+        store = Path(os.environ.get("VISIONBOOK_MODELS", ROOT / "models"))
+        started_empty = not any(store.glob("*.keras")) and not any(store.glob("*.json"))
         gflops_before = matmul_gflops()
         print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, fp32 matmul {gflops_before:.0f} GFLOP/s", flush=True)
         rows = []
@@ -116,7 +121,6 @@ def main() -> None:
             rows.append(row)
             print(f"{row['notebook']}: {row['seconds']} s, peak {row['peak_memory_mb']} MB", flush=True)
         gflops_after = matmul_gflops()
-        store = Path(os.environ.get("VISIONBOOK_MODELS", ROOT / "models"))
         records = [json.loads(p.read_text()) for p in sorted(store.glob("*.json"))]
 
     total = sum(float(r["seconds"]) for r in rows)
@@ -126,7 +130,7 @@ def main() -> None:
         f"- machine: {cpu_name()}, {os.cpu_count()} CPUs; fp32 matmul (TensorFlow, 2048x2048): "
         f"{gflops_before:.0f} GFLOP/s before, {gflops_after:.0f} GFLOP/s after the notebooks",
         f"- date: {time.strftime('%Y-%m-%d %H:%M')}; model store: "
-        f"{'existing (models reused)' if args.keep_models else 'empty (every model trained)'}",
+        f"{'empty (every model trained)' if started_empty else 'existing (models reused)'}",
         f"- command: `.venv/bin/python benchmarks/run_notebooks.py{' --keep-models' if args.keep_models else ''}`",
         "",
         "| notebook | wall time (s) | peak memory (MB) |",

@@ -1,13 +1,12 @@
 """Restart and run all, from any folder: notebooks do not depend on the current directory.
 
-What proves "top to bottom in a fresh kernel, twice": the test command runs
-every notebook once under nbval (each in a new kernel; on a clean clone this
-run trains and stores the models), then ``tests/build`` clears Jupyter Book's
-cache and executes every notebook again in new kernels, now loading the
-stored models, with cell errors fatal.  So every notebook's own assertions
-pass on a first run and on a second run that reuses saved models.
+What proves "top to bottom in a fresh kernel": the test command runs every
+notebook under nbval (each in a new kernel; on a clean clone this run trains
+and stores the models, and later chapters load the models earlier ones
+stored), and ``tests/build`` renders what that run produced (the
+repository's ``conftest.py`` puts it in Jupyter Book's execution cache).
 
-What both of those runs share is the current folder (the notebook's own,
+What that run shares with a reader's is the current folder (the notebook's own,
 ``book/``).  A student may start Jupyter elsewhere, or run the notebooks on
 Colab (``/content``).  Three checks cover that, cheapest first:
 
