@@ -299,7 +299,7 @@ def labelled_dataset(images: object, labels: object, batch_size: int = 128, seed
         raise ValueError(f"got {len(batch)} images and {len(classes)} labels: they must pair up.")
     if len(batch) < batch_size:
         raise ValueError(f"only {len(batch)} images for batches of {batch_size}: use a smaller batch_size.")
-    return (
+    return data.without_autotuning(
         tf.data.Dataset.from_tensor_slices((batch, classes))
         .shuffle(len(batch), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size, drop_remainder=True)
@@ -528,7 +528,7 @@ def train_small_cnn(
 
     keras.utils.set_random_seed(seed)
     model = cnn.compile_classifier(cnn.create_cnn_model(**cnn_config), cnn.one_cycle_schedule(steps, learning_rate))
-    dataset = (
+    dataset = data.without_autotuning(
         tf.data.Dataset.from_tensor_slices((data.as_batch(images), np.asarray(labels, "int32")))
         .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
         .repeat()

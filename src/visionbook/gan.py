@@ -332,7 +332,7 @@ def real_images_dataset(images: object, batch_size: int = 128, seed: int = 42) -
             f"batch_size {batch_size} is larger than the {len(batch)} images: the dataset "
             "drops incomplete batches and would be empty. Pass more images or a smaller batch_size."
         )
-    return (
+    return data.without_autotuning(
         tf.data.Dataset.from_tensor_slices(batch)
         .shuffle(len(batch), seed=seed)
         .batch(batch_size, drop_remainder=True)

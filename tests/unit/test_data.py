@@ -131,3 +131,20 @@ def test_digits():
     images, labels = data.load_digits_images()
     assert images.shape == (1797, 8, 8) and labels.shape == (1797,)
     assert 0.0 <= images.min() and images.max() <= 1.0
+
+
+def test_without_autotuning_keeps_the_order_and_switches_the_tuner_off():
+    import tensorflow as tf
+
+    def pipeline():
+        return tf.data.Dataset.range(50).shuffle(50, seed=7, reshuffle_each_iteration=True).batch(8).prefetch(2)
+
+    tuned, untuned = pipeline(), data.without_autotuning(pipeline())
+    assert untuned.options().autotune.enabled is False
+    assert tuned.options().autotune.enabled is not False  # the default leaves tuning on
+    for _ in range(2):  # two epochs: reshuffled the same way with and without the tuner
+        tuned_epoch = [b.numpy().tolist() for b in tuned]
+        untuned_epoch = [b.numpy().tolist() for b in untuned]
+        assert tuned_epoch == untuned_epoch
+    with pytest.raises(TypeError, match="tf.data.Dataset"):
+        data.without_autotuning(np.zeros(3))
