@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -106,3 +107,17 @@ def test_steps_take_turns_and_report_every_round():
     rates = train_step_efficiency.steps_per_second_in_rounds(runs, seconds=0.06, rounds=3)
     assert [len(r) for r in rates] == [3, 3]
     assert all(rate > 0 for r in rates for rate in r)
+
+
+def test_input_pipeline_labels_the_tuner_correctly():
+    import input_pipeline
+
+    from visionbook import data
+
+    dataset = tf.data.Dataset.range(10).batch(2)
+    untuned = data.without_autotuning(dataset)
+    assert input_pipeline.tuned(dataset).options().autotune.enabled is True
+    assert input_pipeline.tuned(untuned).options().autotune.enabled is True  # the later setting wins
+    assert untuned.options().autotune.enabled is False
+    batches = [(x.tolist(), y.tolist()) for x, y in input_pipeline.cnn_pipeline(np.arange(10), np.arange(10), 4).as_numpy_iterator()]
+    assert [len(x) for x, _ in batches] == [4, 4, 2] and sorted(sum((x for x, _ in batches), [])) == list(range(10))
