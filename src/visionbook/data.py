@@ -489,11 +489,12 @@ def without_autotuning(dataset: Any) -> Any:
 
     By default tf.data keeps tuning its buffer sizes and thread counts while
     a model trains, on threads of its own. On a 2-core CPU those threads
-    compete with the training step for the two cores, and many epochs then
-    run at a fraction of the step's speed (the execution-statistics page
-    shows the measurement). The book's pipelines (shuffle, batch, prefetch
-    two batches) have nothing to tune, so switching the tuner off costs
-    nothing; it changes neither the order of the batches nor the results.
+    compete with the training step for the two cores: fed by a tuned
+    pipeline, the book's CNN trained most epochs about a quarter slower
+    (``benchmarks/input_pipeline.py``; the GAN's slower step showed no
+    difference). The book's pipelines (shuffle, batch, prefetch two batches)
+    have nothing to tune, and switching the tuner off changes neither the
+    order of the batches nor the results.
     """
     import tensorflow as tf
 
