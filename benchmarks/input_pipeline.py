@@ -75,9 +75,9 @@ def contestants(images: int) -> list[tuple[str, str, Callable[[], Any]]]:
     runs.append(("Fashion-MNIST CNN", "`fit(x, y)` on NumPy arrays (chapter 4)",
                  lambda: numpy_model.fit(x, y, batch_size=batch, epochs=1, verbose=0)))
     runs.append(("Fashion-MNIST CNN", "tf.data pipeline, tuner on",
-                 lambda: tuned_model.fit(tuned_cnn, epochs=1, verbose=0)))
+                 lambda: tuned_model.fit(tuned_cnn, epochs=1, verbose=0, shuffle=False)))
     runs.append(("Fashion-MNIST CNN", "tf.data pipeline, tuner off",
-                 lambda: untuned_model.fit(untuned_cnn, epochs=1, verbose=0)))
+                 lambda: untuned_model.fit(untuned_cnn, epochs=1, verbose=0, shuffle=False)))
 
     (raw, _), _ = data.load_fashion_mnist()
     gan_batch = gan.FASHION_GAN["batch_size"]
@@ -88,7 +88,7 @@ def contestants(images: int) -> list[tuple[str, str, Callable[[], Any]]]:
         dataset = wrap(gan.real_images_dataset(raw[:images], gan_batch, visionbook.SEED))
         assert dataset.options().autotune.enabled is (wrap is tuned), "the tuner is not as labelled"
         runs.append(("GAN (both networks)", label,
-                     lambda model=model, dataset=dataset: model.fit(dataset, epochs=1, verbose=0)))
+                     lambda model=model, dataset=dataset: model.fit(dataset, epochs=1, verbose=0, shuffle=False)))
     return runs
 
 

@@ -494,7 +494,9 @@ def train_fashion_gan(
     grid = SampleGrid()
     dataset = real_images_dataset(x_train, config["batch_size"], config["seed"])
     start = time.perf_counter()
-    history = model.fit(dataset, epochs=config["epochs"], callbacks=[grid, *callbacks], verbose=verbose)
+    history = model.fit(  # the dataset shuffles itself: shuffle=False spares Keras's warning
+        dataset, epochs=config["epochs"], callbacks=[grid, *callbacks], verbose=verbose, shuffle=False
+    )
     seconds = time.perf_counter() - start
     record = {
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
