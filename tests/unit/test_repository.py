@@ -1,6 +1,7 @@
 """House rules of the repository: every notebook in the book, none with outputs."""
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -52,3 +53,9 @@ def test_notebooks_are_stored_without_outputs():
 
 def test_there_are_chapters():
     assert len(_notebooks()) >= 4
+
+
+def test_the_license_file_matches_the_package_metadata():
+    declared = re.search(r'^license = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    text = (ROOT / "LICENSE").read_text()
+    assert declared == "MIT" and text.startswith("MIT License"), (declared, text[:40])
