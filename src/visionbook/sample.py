@@ -29,8 +29,9 @@ class SamplingError(ValueError):
 def load_generator(path: str | Path | None = None) -> keras.Model:
     """Load a generator saved in Keras format (default: the book's trained GAN).
 
-    Checks that the file exists, loads it with ``safe_mode``, and checks that
-    it maps a noise vector to an image.
+    Checks that the file exists, loads it with ``safe_mode`` and without its
+    training configuration (sampling needs no loss or optimizer), and checks
+    that it maps a noise vector to an image.
     """
     if path is None:
         model_path, _ = store.model_paths("fashion_gan_generator", gan.FASHION_GAN)
@@ -49,7 +50,7 @@ def load_generator(path: str | Path | None = None) -> keras.Model:
         what = "is a folder" if path.is_dir() else "does not exist"
         raise SamplingError(f"{path} {what}: pass the path of a saved generator (.keras).")
     try:
-        model = keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:
         raise SamplingError(f"{path} could not be loaded as a Keras model ({err}).") from err
     shape_in, shape_out = model.input_shape, model.output_shape
