@@ -78,6 +78,23 @@ def test_to_unit_range_accepts_uint8_and_unit_floats():
     np.testing.assert_allclose(data.to_unit_range(np.array([0.25, 0.5])), [0.25, 0.5])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64])
+def test_every_8_bit_value_scales_exactly_as_in_float64(dtype):
+    """The in-place float32 division gives, bit for bit, float32(v / 255) computed in float64."""
+    values = np.arange(256).astype(dtype)
+    np.testing.assert_array_equal(data.to_unit_range(values), (values / 255.0).astype(np.float32))
+    np.testing.assert_array_equal(data.to_tanh_range(values), (values / 255.0).astype(np.float32) * 2.0 - 1.0)
+
+
+def test_scaling_leaves_the_callers_array_alone():
+    images = np.random.default_rng(0).random((2, 28, 28), dtype=np.float32)
+    before = images.copy()
+    for scale in (data.to_unit_range, data.to_tanh_range, data.as_batch):
+        out = scale(images)
+        assert not np.shares_memory(out, images), scale.__name__
+    np.testing.assert_array_equal(images, before)
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [
