@@ -193,8 +193,8 @@ def nearest_neighbour_distances(
                 "or (n, height, width, channels)."
             )
     batch_size = data.check_positive_int(batch_size, "batch_size")
-    q = q.reshape(len(q), -1).astype("float32")
-    r = r.reshape(len(r), -1).astype("float32")
+    q = q.reshape(len(q), -1)
+    r = r.reshape(len(r), -1)
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"queries have {q.shape[1]} pixels each, references {r.shape[1]}.")
     r_norms = np.sum(r**2, axis=1)
@@ -202,7 +202,12 @@ def nearest_neighbour_distances(
     where = np.empty(len(q), dtype="int64")
     for start in range(0, len(q), batch_size):
         chunk = q[start : start + batch_size]
-        squared = np.sum(chunk**2, axis=1)[:, None] - 2.0 * chunk @ r.T + r_norms[None, :]
+        # |q|^2 - 2 q.r + |r|^2, built in place in the matrix product: each
+        # temporary the size of that matrix is fresh memory, which is slow to get.
+        squared = chunk @ r.T
+        squared *= -2.0
+        squared += np.sum(chunk**2, axis=1)[:, None]
+        squared += r_norms[None, :]
         where[start : start + batch_size] = np.argmin(squared, axis=1)
         best[start : start + batch_size] = np.sqrt(np.maximum(np.min(squared, axis=1), 0.0))
     return best, where
