@@ -231,13 +231,16 @@ def test_one_cycle_schedule(total_steps, peak, warmup):
 
 
 @FEW
-@given(models("classifier"), pool([1e-3, "schedule"], [0.0, -1.0, float("nan"), "fast", None]))
-def test_compile_classifier(model, learning_rate):
-    (net, kind), (rate, rate_ok) = model, learning_rate
+@given(models("classifier"), pool([1e-3, "schedule"], [0.0, -1.0, float("nan"), "fast", None]), fuzzkit.POSITIVE_INTS)
+def test_compile_classifier(model, learning_rate, steps_per_execution):
+    (net, kind), (rate, rate_ok), (steps, steps_ok) = model, learning_rate, steps_per_execution
     if rate == "schedule":
         rate = cnn.one_cycle_schedule(10)
-    ok, out = attempt("cnn.compile_classifier", lambda: cnn.compile_classifier(net, rate), ["model", "learning_rate"])
-    expect(ok, kind != "junk" and rate_ok, out, "compile_classifier")
+    ok, out = attempt(
+        "cnn.compile_classifier", lambda: cnn.compile_classifier(net, rate, steps_per_execution=steps),
+        ["model", "learning_rate", "steps_per_execution"],
+    )
+    expect(ok, kind != "junk" and rate_ok and steps_ok, out, "compile_classifier")
 
 
 BATCH_SIZES = pool([1000, 1, 7], [0, -1, 2.5, None, True])

@@ -71,3 +71,25 @@ def test_one_cycle_schedule_rises_then_falls():
     assert rates[1] > rates[2] > rates[3]
     with pytest.raises(ValueError):
         cnn.one_cycle_schedule(0)
+
+
+def test_steps_per_execution_trains_to_the_same_weights():
+    """Several steps per call of the compiled function: same steps, same weights, only fewer calls."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    images = rng.random((96, 8, 8, 1), dtype=np.float32)
+    labels = rng.integers(0, 3, 96)
+    weights = {}
+    for steps_per_execution in (1, 3):
+        keras.utils.set_random_seed(1)
+        model = cnn.create_cnn_model((8, 8, 1), 3, (4,), (1,), batch_norm=False, pooling=True, head="flatten")
+        cnn.compile_classifier(model, cnn.one_cycle_schedule(12), steps_per_execution=steps_per_execution)
+        model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        weights[steps_per_execution] = model.get_weights()
+    keras.utils.set_random_seed(1)
+    initial = cnn.create_cnn_model((8, 8, 1), 3, (4,), (1,), batch_norm=False, pooling=True, head="flatten")
+    assert not np.array_equal(initial.get_weights()[0], weights[1][0]), "training must have moved the weights"
+    for plain, batched in zip(weights[1], weights[3]):
+        np.testing.assert_array_equal(plain, batched)
+    assert model.steps_per_execution == 3
