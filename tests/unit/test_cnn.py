@@ -80,16 +80,17 @@ def test_steps_per_execution_trains_to_the_same_weights():
     rng = np.random.default_rng(0)
     images = rng.random((96, 8, 8, 1), dtype=np.float32)
     labels = rng.integers(0, 3, 96)
+
+    def tiny_cnn():
+        keras.utils.set_random_seed(1)
+        return cnn.create_cnn_model((8, 8, 1), 3, (4,), (1,), batch_norm=False, pooling=True, head="flatten")
+
     weights = {}
     for steps_per_execution in (1, 3):
-        keras.utils.set_random_seed(1)
-        model = cnn.create_cnn_model((8, 8, 1), 3, (4,), (1,), batch_norm=False, pooling=True, head="flatten")
-        cnn.compile_classifier(model, cnn.one_cycle_schedule(12), steps_per_execution=steps_per_execution)
-        model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        model = cnn.compile_classifier(tiny_cnn(), cnn.one_cycle_schedule(12), steps_per_execution=steps_per_execution)
+        model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)  # 6 steps an epoch
         weights[steps_per_execution] = model.get_weights()
-    keras.utils.set_random_seed(1)
-    initial = cnn.create_cnn_model((8, 8, 1), 3, (4,), (1,), batch_norm=False, pooling=True, head="flatten")
-    assert not np.array_equal(initial.get_weights()[0], weights[1][0]), "training must have moved the weights"
+    assert model.steps_per_execution == 3
+    assert not np.array_equal(tiny_cnn().get_weights()[0], weights[1][0]), "training must have moved the weights"
     for plain, batched in zip(weights[1], weights[3]):
         np.testing.assert_array_equal(plain, batched)
-    assert model.steps_per_execution == 3
