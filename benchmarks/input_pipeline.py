@@ -47,11 +47,11 @@ def tuned(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
-def cnn_pipeline(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
+def cnn_pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int = visionbook.SEED) -> tf.data.Dataset:
     """A seeded tf.data pipeline of ``(image, label)`` batches, reshuffled each epoch."""
     return (
         tf.data.Dataset.from_tensor_slices((x, y))
-        .shuffle(len(x), seed=visionbook.SEED, reshuffle_each_iteration=True)
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
         .prefetch(2)
     )

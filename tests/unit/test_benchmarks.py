@@ -120,3 +120,17 @@ def test_input_pipeline_labels_the_tuner_correctly():
     assert input_pipeline.tuned(untuned).options().autotune.enabled is True  # the later setting wins
     batches = [(x.tolist(), y.tolist()) for x, y in input_pipeline.cnn_pipeline(np.arange(10), np.arange(10), 4).as_numpy_iterator()]
     assert [len(x) for x, _ in batches] == [4, 4, 2] and sorted(sum((x for x, _ in batches), [])) == list(range(10))
+
+
+def test_cnn_pipeline_draws_a_new_order_per_epoch_from_its_seed():
+    import input_pipeline
+
+    numbers = np.arange(64)
+
+    def first_two_epochs(seed: int) -> list[list[int]]:
+        batches = input_pipeline.cnn_pipeline(numbers, numbers, 64, seed=seed)
+        return [next(iter(batches))[0].numpy().tolist() for _ in range(2)]
+
+    orders = first_two_epochs(1)
+    assert sorted(orders[0]) == numbers.tolist() and orders[0] != orders[1]
+    assert first_two_epochs(1) == orders and first_two_epochs(2) != orders
