@@ -189,7 +189,10 @@ def load_or_train(
     ``train`` returns ``(model, record)``; ``record["arrays"]``, if present,
     is a dict of NumPy arrays kept in an ``.npz`` file; the rest is saved beside the
     model and gains ``"loaded_from_store": True`` when read back later, so a
-    chapter can say whether it trained now or reused a saved run.
+    chapter can say whether it trained now or reused a saved run. The record
+    also keeps ``"wall_seconds"``: how long ``train`` took in all, data
+    preparation included (``benchmarks/run_notebooks.py`` lists it for every
+    stored model).
     """
     if not callable(train):
         raise TypeError(f"train must be a function returning (model, record), got {type(train).__name__}.")
@@ -197,12 +200,14 @@ def load_or_train(
     if stored is not None:
         model, record = stored
         return model, {**record, "loaded_from_store": True}
+    start = time.perf_counter()
     result = train()
+    wall_seconds = time.perf_counter() - start
     if not (isinstance(result, tuple) and len(result) == 2):
         raise TypeError(f"train must return (model, record), got {type(result).__name__}.")
     model, record = result
     _check_saveable(model, record, record.get("arrays") if isinstance(record, dict) else None)
-    record = dict(record)
+    record = {"wall_seconds": wall_seconds, **record}
     arrays = record.pop("arrays", None)
     save(model, name, config, record, arrays)
     if arrays:
@@ -229,7 +234,8 @@ def load_or_compute(
     dict of NumPy arrays (kept in an ``.npz`` file). The JSON file is
     written last, so an interrupted run leaves nothing a later run would
     trust; a stored result that cannot be read is moved aside with a warning
-    and computed again. The result gains ``"loaded_from_store"``.
+    and computed again. The result gains ``"loaded_from_store"``, and
+    ``"wall_seconds"`` (how long ``compute`` took) as :func:`load_or_train`.
     """
     record_path, array_path = results_paths(name, config)
     if record_path.is_file():
@@ -246,10 +252,12 @@ def load_or_compute(
                 f"{record_path.name}.unreadable-{stamp}; the result will be computed again.",
                 stacklevel=2,
             )
+    start = time.perf_counter()
     result = compute()
+    wall_seconds = time.perf_counter() - start
     if not isinstance(result, dict):
         raise TypeError(f"compute must return a dict, got {type(result).__name__}.")
-    record = {k: v for k, v in result.items() if k != "arrays"}
+    record = {"wall_seconds": wall_seconds, **{k: v for k, v in result.items() if k != "arrays"}}
     arrays = result.get("arrays")
     if arrays:
         _atomic_write(array_path, lambda p: np.savez_compressed(p, **arrays))

@@ -134,3 +134,22 @@ def test_cnn_pipeline_draws_a_new_order_per_epoch_from_its_seed():
     orders = first_two_epochs(1)
     assert sorted(orders[0]) == numbers.tolist() and orders[0] != orders[1]
     assert first_two_epochs(1) == orders and first_two_epochs(2) != orders
+
+
+def test_trained_model_table_tells_configurations_apart_and_marks_missing_numbers():
+    import run_notebooks
+
+    records = [
+        {"name": "clf", "config": {"width": 8, "seed": 42}, "train_seconds": 3.14, "wall_seconds": 4.0,
+         "test_accuracy": 0.81234, "epochs": 1},
+        {"name": "clf", "config": {"width": 16, "seed": 42}, "wall_seconds": 9.96},
+        {"name": "table", "config": {}},
+    ]
+    header, rule, *rows = run_notebooks.trained_model_table(records)
+    assert header.count("|") == rule.count("|") == 6
+    assert rows == [
+        "| clf (width 8) | 3.1 | 4.0 | 0.8123 | 1 |",
+        "| clf (width 16) | - | 10.0 | - | - |",
+        "| table | - | - | - | - |",
+    ]
+    assert run_notebooks.trained_model_table([]) == []

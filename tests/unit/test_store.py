@@ -28,10 +28,10 @@ def test_train_once_then_reuse(models):
         return _tiny(), {"test_accuracy": 0.5}
 
     model, record = store.load_or_train("tiny", {"width": 2}, train)
-    assert record["loaded_from_store"] is False
+    assert record["loaded_from_store"] is False and record["wall_seconds"] > 0
     again, record2 = store.load_or_train("tiny", {"width": 2}, train)
     assert len(calls) == 1 and record2["loaded_from_store"] is True
-    assert record2["test_accuracy"] == 0.5
+    assert record2["test_accuracy"] == 0.5 and record2["wall_seconds"] == record["wall_seconds"]
     x = np.ones((1, 4), np.float32)
     np.testing.assert_allclose(model(x), again(x), atol=1e-6)
     # Another configuration is another model.
@@ -71,9 +71,10 @@ def test_results_are_computed_once_then_reused(models):
         return {"mean": 0.5, "arrays": {"table": np.arange(6.0).reshape(2, 3)}}
 
     first = store.load_or_compute("experiment", {"seeds": (0, 1)}, compute)
-    assert first["loaded_from_store"] is False and first["mean"] == 0.5
+    assert first["loaded_from_store"] is False and first["mean"] == 0.5 and first["wall_seconds"] > 0
     again = store.load_or_compute("experiment", {"seeds": (0, 1)}, compute)
     assert len(calls) == 1 and again["loaded_from_store"] is True
+    assert again["wall_seconds"] == first["wall_seconds"]
     np.testing.assert_array_equal(again["arrays"]["table"], np.arange(6.0).reshape(2, 3))
     assert again["mean"] == 0.5 and again["config"] == {"seeds": [0, 1]}
     store.load_or_compute("experiment", {"seeds": (0, 1, 2)}, compute)
