@@ -314,7 +314,9 @@ def trained_fashion_vae(verbose: int | str = 2) -> tuple[keras.Model, keras.Mode
     if encoder is not None and decoder is not None:
         return encoder[0], decoder[0], {**decoder[1], "loaded_from_store": True}
     settings = {k: v for k, v in FASHION_VAE_TRAINING.items() if k != "model"}
+    start = time.perf_counter()
     vae, record = train_fashion_vae(**settings, verbose=verbose)
+    record = {"wall_seconds": time.perf_counter() - start, **record}  # as store.load_or_train keeps it
     store.save(vae.encoder, ENCODER_NAME, FASHION_VAE_TRAINING, record)
     store.save(vae.decoder, DECODER_NAME, FASHION_VAE_TRAINING, record)
     return vae.encoder, vae.decoder, {**record, "loaded_from_store": False}

@@ -108,10 +108,11 @@ def test_trained_fashion_vae_trains_once_then_loads(models, monkeypatch):
         return vae.create_vae(seed=0), {"history": {"loss": [1.0]}, "train_seconds": 0.0}
 
     monkeypatch.setattr(vae, "train_fashion_vae", fake_training)
-    _, _, record = vae.trained_fashion_vae()
-    assert record["loaded_from_store"] is False
+    _, _, first = vae.trained_fashion_vae()
+    assert first["loaded_from_store"] is False and first["wall_seconds"] > 0
     encoder, decoder, record = vae.trained_fashion_vae()
     assert record["loaded_from_store"] is True and len(calls) == 1
+    assert record["wall_seconds"] == first["wall_seconds"]
     assert calls[0]["epochs"] == vae.FASHION_VAE_TRAINING["epochs"]
     assert vae.sample(decoder, 3, seed=0).shape == (3, 28, 28, 1)
     assert vae.encode(encoder, _images(2))[0].shape == (2, 16)
