@@ -58,6 +58,18 @@ def test_nearest_neighbour_distances():
         metrics.nearest_neighbour_distances(np.zeros((2, 4, 4)), np.zeros((2, 5, 5)))
 
 
+def test_an_exact_copy_is_at_distance_zero():
+    """Copies are what chapter 12 looks for: one must read 0, not the expansion's rounding."""
+    references = np.random.default_rng(0).uniform(0, 1, (50, 28, 28)).astype("float32")
+    queries = np.concatenate([references, np.full((1, 28, 28), 0.5, np.float32)])
+    distances, where = metrics.nearest_neighbour_distances(queries, references, batch_size=16)
+    assert where[:50].tolist() == list(range(50))
+    assert np.all(distances[:50] == 0.0), distances[:50].max()  # the expansion alone read up to 0.015
+    brute = np.sqrt(((queries[50] - references) ** 2).sum(axis=(1, 2)))
+    assert where[50] == brute.argmin()
+    np.testing.assert_allclose(distances[50], brute.min(), rtol=1e-6)
+
+
 def test_judge_with_an_untrained_classifier_checks_inputs():
     judge = cnn.create_fashion_cnn()
     probs = metrics.probabilities(judge, np.zeros((20, 28, 28), np.uint8))
