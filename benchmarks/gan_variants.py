@@ -19,6 +19,7 @@ comment are single runs of this script (seed 42), for example::
     --config '{"generator_full_resolution_width": 0, "generator_widths": [128, 64]}'
     --config '{"decay_from": null}'                             # constant learning rates
     --config '{"generator_full_resolution_width": 0}' --spread-group 4
+    --config '{"fused_batch_norm": false}'                      # Keras's own BatchNormalization
 
 Differences of a point or two between single runs are within the noise of
 GAN training; the script prints images per second so that a change's cost

@@ -15,9 +15,10 @@ rarely get there, because their matrices are small and memory traffic
 dominates. To show where the ceiling lies, it also times every convolution
 kernel of each step alone, on tensors of the same shapes: a step made of
 those kernels can hardly run faster than they do one by one.  Last, it
-times the same steps with other layer widths (``WIDTHS``): the share grows
+times the same steps with other layers (``VARIANTS``): the share grows
 with width, which says how much of the gap is the book's small layers
-rather than the library. Steps timed together take turns in rounds, and
+rather than the library; and the GAN with Keras's own BatchNormalization
+in place of the fused one it trains with. Steps timed together take turns in rounds, and
 each share comes with its range over the rounds.  Writes ``benchmarks/efficiency.md``.
 """
 
@@ -244,14 +245,15 @@ BATCH_SIZE: dict[Callable[..., Any], int] = {
     gan_step: gan.FASHION_GAN["batch_size"],
 }
 
-#: The steps timed again with other layer widths: (model, builder, overrides).
-WIDTHS: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
+#: The steps timed again with other layers: (model, builder, overrides).
+VARIANTS: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
     ("Fashion-MNIST CNN", cnn_step, {}),
     ("Fashion-MNIST CNN", cnn_step, {"filters": (64, 128)}),
     ("GAN (both networks)", gan_step, {}),
     ("GAN (both networks)", gan_step, {"generator_widths": (128, 64)}),  # the book's for a day (fast on AVX-512 only)
     ("GAN (both networks)", gan_step, {"generator_widths": (256, 128)}),
     ("GAN (both networks)", gan_step, {"discriminator_widths": (64, 128)}),
+    ("GAN (both networks)", gan_step, {"fused_batch_norm": False}),  # Keras's own layer, the book's until 2026-12-03
 ]
 
 
@@ -304,7 +306,7 @@ def main() -> None:
     parser.add_argument("--kernel-seconds", type=float, default=20.0,
                         help="timing of each model's convolution kernels run alone (default 20)")
     parser.add_argument("--width-seconds", type=float, default=10.0,
-                        help="timing of each other width (default 10; 0 skips them)")
+                        help="timing of each other layer variant (default 10; 0 skips them)")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
@@ -324,11 +326,11 @@ def main() -> None:
         ceilings.append((name, ceiling))
         print(f"  {name}: its {ceiling['kernels']} convolution kernels alone: {ceiling['conv_gflops']:.0f} GFLOP/s; "
               f"bound for the step {ceiling['bound_gflops'] / rate:.2f} of matmul", flush=True)
-    other_widths = []
+    variants = []
     if args.width_seconds > 0:
-        width_builds = [build(BATCH_SIZE[build], overrides) for _, build, overrides in WIDTHS]
-        for (name, _, overrides), result in zip(WIDTHS, step_rates(width_builds, args.width_seconds, args.rounds)):
-            other_widths.append((name, describe(overrides), result))
+        width_builds = [build(BATCH_SIZE[build], overrides) for _, build, overrides in VARIANTS]
+        for (name, _, overrides), result in zip(VARIANTS, step_rates(width_builds, args.width_seconds, args.rounds)):
+            variants.append((name, describe(overrides), result))
             print(f"{name}, {describe(overrides)}: {result['mflop_per_image']:.1f} MFLOP per image, "
                   f"{result['images_per_second']:.0f} images/s, {share_text(result, rate)} of matmul", flush=True)
     rate_after = matmul_gflops()
@@ -367,19 +369,20 @@ def main() -> None:
         "",
         "(GFLOP/s; a transposed convolution's forward pass is an input-gradient kernel, so it counts there.)",
     ]
-    if other_widths:
+    if variants:
         lines += [
             "",
-            "### Other widths",
+            "### Other layers",
             "",
-            f"The same steps with other layer widths, {args.width_seconds:.0f} s each, taking turns as above; the book's",
-            "own layers are timed again among them, so each row compares with its model's first row:",
+            "The same steps with other layer widths, and the GAN with Keras's own (unfused) BatchNormalization,",
+            f"{args.width_seconds:.0f} s each, taking turns as above; the book's own layers are timed again among them,",
+            "so each row compares with its model's first row:",
             "",
             "| model | layers | MFLOP per image | images/s | share of matmul rate (range) |",
             "|---|---|---:|---:|---:|",
             *[
                 f"| {n} | {d} | {r['mflop_per_image']:.1f} | {r['images_per_second']:.0f} | {share_text(r, rate)} |"
-                for n, d, r in other_widths
+                for n, d, r in variants
             ],
         ]
     (OUT / "efficiency.md").write_text("\n".join(lines) + "\n")

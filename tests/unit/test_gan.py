@@ -52,6 +52,47 @@ def test_minibatch_std_conv_equals_conv_over_the_appended_channel():
     np.testing.assert_allclose(np.asarray(fused(same)), np.asarray(fused.conv(same)), atol=1e-3)
 
 
+@pytest.mark.parametrize("shape", [(16, 7, 7, 8), (16, 12)])
+def test_fused_batch_normalization_matches_keras(shape):
+    """Same outputs, gradients and moving averages as Keras's layer, up to float32 rounding."""
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32"))
+    layers = keras.layers.BatchNormalization(momentum=0.9), gan.FusedBatchNormalization(momentum=0.9)
+    results = []
+    for layer in layers:
+        layer.build(shape)
+        layer.gamma.assign(np.linspace(0.5, 1.5, shape[-1]).astype("float32"))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.sin(y))  # any loss whose gradient varies from element to element
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append([y, *grads, layer.moving_mean, layer.moving_variance])
+    assert float(tf.math.reduce_std(results[0][0])) > 0.5  # the test data was normalized, not zeroed
+    for keras_value, fused_value in zip(*results):
+        np.testing.assert_allclose(np.asarray(fused_value), np.asarray(keras_value), rtol=1e-4, atol=1e-4)
+    # at inference the fused layer is Keras's own: with the same weights, the same numbers
+    layers[1].set_weights(layers[0].get_weights())
+    np.testing.assert_array_equal(np.asarray(layers[1](x)), np.asarray(layers[0](x)))
+
+
+def test_book_generator_uses_the_fused_layer_and_saves_and_loads(tmp_path):
+    model = gan.build_fashion_gan()
+    kinds = [type(layer) for layer in model.generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert kinds == [gan.FusedBatchNormalization] * 3
+    plain = gan.create_generator(widths=(8, 4))
+    assert not any(isinstance(layer, gan.FusedBatchNormalization) for layer in plain.layers)
+    generator = gan.create_generator(widths=(8, 4), full_resolution_width=4, fused_batch_norm=True)
+    path = tmp_path / "g.keras"
+    generator.save(path)
+    loaded = keras.models.load_model(path)
+    noise = np.random.default_rng(2).standard_normal((5, 100)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(loaded(noise)), np.asarray(generator(noise)))
+    with pytest.raises(TypeError, match="fused_batch_norm"):
+        gan.create_generator(fused_batch_norm="yes")
+
+
 def test_discriminator_with_minibatch_std_saves_and_loads(tmp_path):
     discriminator = gan.create_discriminator(widths=(4, 8), minibatch_std=True)
     path = tmp_path / "d.keras"
