@@ -103,8 +103,9 @@ class FusedBatchNormalization(layers.BatchNormalization):
     TensorFlow's fused kernel (``FusedBatchNormV3``, run by oneDNN on x86
     CPUs) does the same arithmetic in one pass forward and one backward.
     Same weights, same moving averages, outputs and gradients equal up to
-    float32 rounding (tested). At inference, and for input it does not
-    cover (not float32, channels not last, a mask), it is Keras's own layer.
+    float32 rounding (tested). At inference, and for what it does not cover
+    (input not float32 or channels not last, a mask, ``renorm``,
+    ``synchronized`` across devices), it is Keras's own layer.
     """
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
@@ -113,6 +114,7 @@ class FusedBatchNormalization(layers.BatchNormalization):
         rank = len(inputs.shape)
         covered = (
             training and self.trainable and mask is None and self.center and self.scale
+            and not self.renorm and not self.synchronized
             and self.axis % rank == rank - 1 and inputs.dtype == tf.float32
         )
         if not covered:
@@ -435,7 +437,7 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: TensorFlow's one-pass kernel (:class:`FusedBatchNormalization`): the GAN
 #: step 1,577 against 1,458 images/s (train_step_efficiency.py, matmul 191),
 #: the chapter's 6 epochs 225 s against 248 s and Frechet distance 19.6
-#: against 20.1 (a rounding-level change of the same arithmetic).
+#: against 20.1 (the same arithmetic, rounded differently: another run).
 #: Tried and not adopted: the channel at the input or before the dense layer
 #: (cheaper, but worse per second), a linear learning-rate decay over the second
 #: half (21.5 after 9 epochs, no clear gain), resize-convolution upsampling

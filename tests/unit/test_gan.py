@@ -75,6 +75,12 @@ def test_fused_batch_normalization_matches_keras(shape):
     # at inference the fused layer is Keras's own: with the same weights, the same numbers
     layers[1].set_weights(layers[0].get_weights())
     np.testing.assert_array_equal(np.asarray(layers[1](x)), np.asarray(layers[0](x)))
+    # batch renormalization is Keras's own code too, in training as well
+    renorm = keras.layers.BatchNormalization(renorm=True), gan.FusedBatchNormalization(renorm=True)
+    for layer in renorm:
+        layer.build(shape)
+    renorm[1].set_weights(renorm[0].get_weights())
+    np.testing.assert_array_equal(np.asarray(renorm[1](x, training=True)), np.asarray(renorm[0](x, training=True)))
 
 
 def test_book_generator_uses_the_fused_layer_and_saves_and_loads(tmp_path):
