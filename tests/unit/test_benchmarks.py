@@ -153,3 +153,20 @@ def test_trained_model_table_tells_configurations_apart_and_marks_missing_number
         "| table | - | - | - | - |",
     ]
     assert run_notebooks.trained_model_table([]) == []
+
+
+def test_cnn_widths_reads_filter_pairs_and_marks_the_book_network():
+    import argparse
+
+    import cnn_widths
+
+    from visionbook import cnn
+
+    assert cnn_widths.width("16,64") == (16, 64)
+    for bad in ("16", "16,0", "a,b", "16,32,64"):
+        with pytest.raises(argparse.ArgumentTypeError, match="two positive filter counts"):
+            cnn_widths.width(bad)
+    assert tuple(cnn.FASHION_CNN["filters"]) in cnn_widths.WIDTHS
+    result = {"params": 1000, "mflop_per_image": 2.0, "train_seconds": 3.0, "fastest_epoch": 0.25, "test_accuracy": 0.5}
+    assert "the book's" in cnn_widths.row(tuple(cnn.FASHION_CNN["filters"]), result)
+    assert "the book's" not in cnn_widths.row((8, 16), result)

@@ -94,3 +94,34 @@ def test_steps_per_execution_trains_to_the_same_weights():
     assert not np.array_equal(tiny_cnn().get_weights()[0], weights[1][0]), "training must have moved the weights"
     for plain, batched in zip(weights[1], weights[3]):
         np.testing.assert_array_equal(plain, batched)
+
+
+def test_train_fashion_cnn_trains_the_overridden_network():
+    """``model_overrides`` swaps the network, not the recipe; the record says which network it was."""
+    import keras
+
+    class StopAfterOneBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = True
+
+    model, record = cnn.train_fashion_cnn(
+        epochs=1, verbose=0, callbacks=[StopAfterOneBatch()], model_overrides={"filters": (8, 16)}
+    )
+    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [layer.filters for layer in convolutions] == [8, 16]
+    assert record["model_overrides"] == {"filters": (8, 16)}
+
+
+@pytest.mark.parametrize(
+    "overrides, error, message",
+    [("filters", TypeError, "dict of create_cnn_model options"), ({"filterz": (8, 16)}, ValueError, "filterz")],
+)
+def test_bad_model_overrides_are_refused_before_any_data_is_loaded(monkeypatch, overrides, error, message):
+    from visionbook import data
+
+    def no_loading():
+        raise AssertionError("data was loaded before the overrides were checked")
+
+    monkeypatch.setattr(data, "fashion_mnist_for_training", no_loading)
+    with pytest.raises(error, match=message):
+        cnn.train_fashion_cnn(epochs=1, verbose=0, model_overrides=overrides)
