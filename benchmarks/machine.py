@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """Best-of-5 float32 matmul rate of TensorFlow here, in GFLOP/s (fresh process)."""
+def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
+    """Best-of-5 matmul rate of TensorFlow here in ``dtype``, in GFLOP/s (fresh process)."""
     code = f"""
 import os, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import tensorflow as tf
-a = tf.random.normal(({n}, {n})); b = tf.random.normal(({n}, {n}))
+a = tf.cast(tf.random.normal(({n}, {n})), "{dtype}"); b = tf.cast(tf.random.normal(({n}, {n})), "{dtype}")
 f = tf.function(lambda a, b: tf.matmul(a, b)); f(a, b).numpy()
 best = 0.0
 for _ in range(5):
@@ -31,6 +31,17 @@ print(best)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def cpu_flags() -> set[str]:
+    """The instruction-set flags of this CPU (``avx512_bf16``, say); empty where /proc/cpuinfo is missing."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
 
 
 def cpu_name() -> str:

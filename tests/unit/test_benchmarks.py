@@ -170,3 +170,19 @@ def test_cnn_widths_reads_filter_pairs_and_marks_the_book_network():
     result = {"params": 1000, "mflop_per_image": 2.0, "train_seconds": 3.0, "fastest_epoch": 0.25, "test_accuracy": 0.5}
     assert "the book's" in cnn_widths.row(tuple(cnn.FASHION_CNN["filters"]), result)
     assert "the book's" not in cnn_widths.row((8, 16), result)
+
+
+def test_cnn_precision_reads_runs_and_compares_each_precision_with_float32():
+    import argparse
+
+    import cnn_precision
+
+    assert cnn_precision.run("mixed_bfloat16:12") == ("mixed_bfloat16", 12)
+    for bad in ("mixed_float16:10", "float32", "float32:0", "float32:ten"):
+        with pytest.raises(argparse.ArgumentTypeError, match="PRECISION:EPOCHS"):
+            cnn_precision.run(bad)
+    rates = {"float32": [100.0, 300.0, 200.0], "mixed_bfloat16": [500.0, 300.0, 400.0]}
+    assert cnn_precision.speed_rows("here", rates) == [
+        "| here | float32 | 200 | 100-300 | 1.00 |",
+        "| here | mixed_bfloat16 | 400 | 300-500 | 2.00 |",
+    ]

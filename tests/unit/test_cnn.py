@@ -112,6 +112,46 @@ def test_train_fashion_cnn_trains_the_overridden_network():
     assert record["model_overrides"] == {"filters": (8, 16)}
 
 
+def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_session_at_float32():
+    """The convolutions compute in bfloat16, the softmax in float32; the global policy is restored."""
+    import keras
+
+    class StopAfterOneBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = True
+
+    model, record = cnn.train_fashion_cnn(
+        epochs=1, verbose=0, callbacks=[StopAfterOneBatch()], precision="mixed_bfloat16"
+    )
+    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert {(layer.compute_dtype, layer.variable_dtype) for layer in convolutions} == {("bfloat16", "float32")}
+    assert model.get_layer("probabilities").compute_dtype == "float32"
+    assert record["precision"] == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert cnn.create_fashion_cnn().layers[1].compute_dtype == "float32"
+
+
+def test_dtype_policy_is_restored_after_an_error():
+    import keras
+
+    with pytest.raises(RuntimeError, match="inside"):
+        with cnn.dtype_policy("mixed_bfloat16"):
+            assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+            raise RuntimeError("inside")
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_unknown_precision_is_refused_before_any_data_is_loaded(monkeypatch):
+    from visionbook import data
+
+    def no_loading():
+        raise AssertionError("data was loaded before the precision was checked")
+
+    monkeypatch.setattr(data, "fashion_mnist_for_training", no_loading)
+    with pytest.raises(ValueError, match="'float32', 'mixed_bfloat16'"):
+        cnn.train_fashion_cnn(epochs=1, verbose=0, precision="mixed_float16")
+
+
 @pytest.mark.parametrize(
     "overrides, error, message",
     [("filters", TypeError, "dict of create_cnn_model options"), ({"filterz": (8, 16)}, ValueError, "filterz")],
