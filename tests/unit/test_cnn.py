@@ -1,9 +1,17 @@
 """visionbook.cnn: the article's builder, repaired, and the Fashion-MNIST CNN."""
 
+import keras
 import numpy as np
 import pytest
 
 from visionbook import cnn
+
+
+class StopAfterOneBatch(keras.callbacks.Callback):
+    """Ends training after its first batch: enough to see what was built and recorded."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.model.stop_training = True
 
 
 def test_article_network_defaults():
@@ -30,8 +38,6 @@ def test_batchnorm_momentum_is_configurable():
 
 
 def test_conv_block_accepts_the_articles_uppercase_padding():
-    import keras
-
     inputs = keras.Input((8, 8, 1))
     assert cnn.conv_block(inputs, 4, (3, 3), padding="SAME").shape[1:] == (8, 8, 4)
 
@@ -75,8 +81,6 @@ def test_one_cycle_schedule_rises_then_falls():
 
 def test_steps_per_execution_trains_to_the_same_weights():
     """Several steps per call of the compiled function: same steps, same weights, only fewer calls."""
-    import keras
-
     rng = np.random.default_rng(0)
     images = rng.random((96, 8, 8, 1), dtype=np.float32)
     labels = rng.integers(0, 3, 96)
@@ -98,12 +102,6 @@ def test_steps_per_execution_trains_to_the_same_weights():
 
 def test_train_fashion_cnn_trains_the_overridden_network():
     """``model_overrides`` swaps the network, not the recipe; the record says which network it was."""
-    import keras
-
-    class StopAfterOneBatch(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            self.model.stop_training = True
-
     model, record = cnn.train_fashion_cnn(
         epochs=1, verbose=0, callbacks=[StopAfterOneBatch()], model_overrides={"filters": (8, 16)}
     )
@@ -114,12 +112,6 @@ def test_train_fashion_cnn_trains_the_overridden_network():
 
 def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_session_at_float32():
     """The convolutions compute in bfloat16, the softmax in float32; the global policy is restored."""
-    import keras
-
-    class StopAfterOneBatch(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            self.model.stop_training = True
-
     model, record = cnn.train_fashion_cnn(
         epochs=1, verbose=0, callbacks=[StopAfterOneBatch()], precision="mixed_bfloat16"
     )
@@ -132,8 +124,6 @@ def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_session_at_float32()
 
 
 def test_dtype_policy_is_restored_after_an_error():
-    import keras
-
     with pytest.raises(RuntimeError, match="inside"):
         with cnn.dtype_policy("mixed_bfloat16"):
             assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
