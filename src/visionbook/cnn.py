@@ -322,17 +322,20 @@ def train_fashion_cnn(
 
 #: The dtype policies :func:`train_fashion_cnn` accepts. ``"mixed_bfloat16"``
 #: pays only on a CPU with bfloat16 instructions (AVX512_BF16 or AMX): there
-#: chapter 4's CNN trained 1.7 times as fast, and 11 epochs reached 0.932
-#: (benchmarks/cnn_precision.py); with oneDNN kept from those instructions it
-#: ran at half the speed of float32 or less. Most CPUs have no fast float16,
-#: so ``"mixed_float16"`` is not offered here.
+#: chapter 4's CNN trained about 1.5 times as fast per epoch, and 11 epochs
+#: reached 0.932 (benchmarks/cnn_precision.py); with oneDNN kept from those
+#: instructions it ran at half the speed of float32 or less. Most CPUs have
+#: no fast float16, so ``"mixed_float16"`` is not offered here.
 PRECISIONS: tuple[str, ...] = ("float32", "mixed_bfloat16")
 
 
 def _check_precision(precision: object) -> str:
     """``precision`` if it is one of :data:`PRECISIONS`, else a ValueError that lists them."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}.")
+        raise ValueError(
+            f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r} "
+            "(float16 is not offered: most CPUs have no fast float16 arithmetic)."
+        )
     return str(precision)
 
 

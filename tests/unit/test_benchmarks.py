@@ -178,7 +178,7 @@ def test_cnn_precision_reads_runs_and_compares_each_precision_with_float32():
     import cnn_precision
 
     assert cnn_precision.run("mixed_bfloat16:12") == ("mixed_bfloat16", 12)
-    for bad in ("mixed_float16:10", "float32", "float32:0", "float32:ten"):
+    for bad in ("mixed_float16:10", "float32", "float32:0", "float32:-1", "float32:ten", "float32:10:3"):
         with pytest.raises(argparse.ArgumentTypeError, match="PRECISION:EPOCHS"):
             cnn_precision.run(bad)
     rates = {"float32": [100.0, 300.0, 200.0], "mixed_bfloat16": [500.0, 300.0, 400.0]}
@@ -186,3 +186,17 @@ def test_cnn_precision_reads_runs_and_compares_each_precision_with_float32():
         "| here | float32 | 200 | 100-300 | 1.00 |",
         "| here | mixed_bfloat16 | 400 | 300-500 | 2.00 |",
     ]
+
+
+def test_cpu_flags_are_read_from_cpuinfo_and_empty_without_it(monkeypatch):
+    import machine
+
+    cpuinfo = "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx512f avx512_bf16\n"
+    monkeypatch.setattr(machine.Path, "read_text", lambda self, *args, **kwargs: cpuinfo)
+    assert machine.cpu_flags() == {"fpu", "sse2", "avx512f", "avx512_bf16"}
+
+    def missing(self, *args, **kwargs):
+        raise FileNotFoundError(self)
+
+    monkeypatch.setattr(machine.Path, "read_text", missing)
+    assert machine.cpu_flags() == set()

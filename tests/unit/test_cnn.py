@@ -108,6 +108,7 @@ def test_train_fashion_cnn_trains_the_overridden_network():
     convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [layer.filters for layer in convolutions] == [8, 16]
     assert record["model_overrides"] == {"filters": (8, 16)}
+    assert "precision" not in record, "a float32 record looks as it did before precision existed"
 
 
 def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_session_at_float32():
@@ -118,16 +119,20 @@ def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_session_at_float32()
     convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert {(layer.compute_dtype, layer.variable_dtype) for layer in convolutions} == {("bfloat16", "float32")}
     assert model.get_layer("probabilities").compute_dtype == "float32"
+    assert not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer), "bfloat16 needs no loss scaling"
+    assert np.isfinite(record["history"]["loss"]).all()
     assert record["precision"] == "mixed_bfloat16"
     assert keras.mixed_precision.global_policy().name == "float32"
     assert cnn.create_fashion_cnn().layers[1].compute_dtype == "float32"
 
 
-def test_dtype_policy_is_restored_after_an_error():
-    with pytest.raises(RuntimeError, match="inside"):
-        with cnn.dtype_policy("mixed_bfloat16"):
-            assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
-            raise RuntimeError("inside")
+def test_dtype_policy_restores_the_policy_it_found_even_after_an_error():
+    with cnn.dtype_policy("mixed_float16"):
+        with pytest.raises(RuntimeError, match="inside"):
+            with cnn.dtype_policy("mixed_bfloat16"):
+                assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+                raise RuntimeError("inside")
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
