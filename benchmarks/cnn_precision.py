@@ -7,8 +7,9 @@ a 2-core CPU of ~200 GFLOP/s)::
 
 Keras's ``mixed_bfloat16`` policy computes in 16-bit bfloat16 and keeps the
 weights in float32. Whether that pays depends on the CPU: with bfloat16
-instructions (AVX512_BF16, AMX) oneDNN's convolutions run on them, without
-them every bfloat16 value has to be converted. Two parts:
+instructions (AVX512_BF16, AMX) oneDNN's convolutions run on them; without
+them oneDNN presumably has to convert the values, and the gain can turn into
+a loss. Two parts:
 
 1. speed: images per second of the two precisions' training epochs, taking
    turns (``input_pipeline.rates_in_rounds``) in a fresh process. On a CPU
