@@ -10,9 +10,11 @@ images once and replays that order in every epoch (chapter 4's last
 exercise shows it). A seeded tf.data ``shuffle`` draws a new order each
 epoch. This script trains the chapter's recipe (``cnn.FASHION_TRAINING``:
 same network, batch size, schedule and number of epochs) both ways for each
-seed: through :func:`visionbook.cnn.train_fashion_cnn`, as the chapter does,
-and from the reshuffling pipeline of ``input_pipeline.py`` with tf.data's
-tuner off. It reports training seconds and test accuracy and writes
+seed: through :func:`visionbook.cnn.train_fashion_cnn`, as the chapter does
+(the batches of ``fit`` on the arrays, served by
+:func:`visionbook.data.batches_like_fit` with tf.data's tuner off), and from
+the reshuffling pipeline of ``input_pipeline.py``, also with the tuner off,
+so that only the order differs. It reports training seconds and test accuracy and writes
 ``benchmarks/cnn_batch_order.md``. Each run trains from scratch and nothing
 is stored; the runs of a seed follow each other, so a slow spell of the
 machine can favour either.
@@ -33,7 +35,8 @@ from machine import machine_line, matmul_gflops
 from visionbook import cnn, data
 
 OUT = Path(__file__).resolve().parent
-FEEDS = ("`fit` on NumPy arrays, one order replayed (chapter 4)", "tf.data, reshuffled every epoch, tuner off")
+FEEDS = ("the batches of `fit` on NumPy arrays, one order replayed, tuner off (chapter 4)",
+         "tf.data, reshuffled every epoch, tuner off")
 
 
 def train_reshuffled(epochs: int, seed: int) -> tuple[float, float]:

@@ -13,8 +13,10 @@ range over the rounds). It writes ``benchmarks/input_pipeline.md``.
 
 Rows:
 
-- CNN, ``fit(x, y)`` on NumPy arrays: how chapter 4 trains (Keras builds
-  an autotuned tf.data pipeline from the arrays);
+- CNN, ``fit(x, y)`` on NumPy arrays: how chapter 4 trained before
+  (Keras builds an autotuned tf.data pipeline from the arrays);
+- CNN, :func:`visionbook.data.batches_like_fit`: the same batches in the
+  same order from a tuner-off pipeline (how chapter 4 trains);
 - CNN, a seeded tf.data pipeline (shuffle, batch, prefetch 2), tuner on;
 - CNN, the same pipeline with :func:`visionbook.data.without_autotuning`;
 - GAN, :func:`visionbook.gan.real_images_dataset` with the tuner on (the
@@ -69,12 +71,16 @@ def contestants(images: int) -> list[tuple[str, str, Callable[[], Any]]]:
         keras.utils.set_random_seed(visionbook.SEED)
         return cnn.compile_classifier(cnn.create_fashion_cnn(), 1e-3)
 
-    numpy_model, tuned_model, untuned_model = classifier(), classifier(), classifier()
+    numpy_model, like_fit_model, tuned_model, untuned_model = classifier(), classifier(), classifier(), classifier()
+    keras.utils.set_random_seed(visionbook.SEED)
+    like_fit = data.batches_like_fit(x, y, batch)
     untuned_cnn = data.without_autotuning(cnn_pipeline(x, y, batch))
     tuned_cnn = tuned(cnn_pipeline(x, y, batch))
     assert tuned_cnn.options().autotune.enabled and untuned_cnn.options().autotune.enabled is False
-    runs.append(("Fashion-MNIST CNN", "`fit(x, y)` on NumPy arrays (chapter 4)",
+    runs.append(("Fashion-MNIST CNN", "`fit(x, y)` on NumPy arrays (chapter 4 before)",
                  lambda: numpy_model.fit(x, y, batch_size=batch, epochs=1, verbose=0)))
+    runs.append(("Fashion-MNIST CNN", "the same batches, tuner off (`batches_like_fit`, chapter 4)",
+                 lambda: like_fit_model.fit(like_fit, epochs=1, verbose=0, shuffle=False)))
     runs.append(("Fashion-MNIST CNN", "tf.data pipeline, tuner on",
                  lambda: tuned_model.fit(tuned_cnn, epochs=1, verbose=0, shuffle=False)))
     runs.append(("Fashion-MNIST CNN", "tf.data pipeline, tuner off",

@@ -4,10 +4,11 @@ import gzip
 import shutil
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
-from visionbook import data
+from visionbook import cnn, data
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +166,58 @@ def test_without_autotuning_keeps_the_order_and_switches_the_tuner_off():
         assert tuned_epoch == untuned_epoch
     with pytest.raises(TypeError, match="tf.data.Dataset"):
         data.without_autotuning(np.zeros(3))
+
+
+class _BatchRecorder(keras.Model):
+    """Learns nothing: keeps the sample numbers of every batch fit hands it."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def train_step(self, batch):
+        self.seen.append(keras.ops.convert_to_numpy(batch[0]).ravel().tolist())
+        return {"batches": keras.ops.convert_to_tensor(len(self.seen))}
+
+
+def _batches_seen(feed, epochs=2, **fit_args):
+    keras.utils.set_random_seed(3)
+    recorder = _BatchRecorder()
+    recorder.compile(run_eagerly=True)
+    recorder.fit(feed() if callable(feed) else feed, epochs=epochs, verbose=0, **fit_args)
+    return recorder.seen
+
+
+def test_batches_like_fit_feeds_the_batches_fit_draws_from_arrays():
+    numbers = np.arange(1000, dtype="float32")  # 10 batches of 96 and one of 40
+    from_arrays = _batches_seen(numbers, y=numbers, batch_size=96)
+    like_fit = _batches_seen(lambda: data.batches_like_fit(numbers, numbers, 96), shuffle=False)
+    assert like_fit == from_arrays
+    assert [len(b) for b in like_fit[:11]] == [96] * 10 + [40]
+    assert sorted(sum(like_fit[:11], [])) == numbers.tolist()  # an epoch is a permutation
+
+
+def test_batches_like_fit_trains_the_same_weights_as_fit_on_arrays():
+    images = np.random.default_rng(0).random((300, 28, 28, 1), dtype=np.float32)
+    labels = np.arange(300) % 10
+
+    def trained(feed_like_fit):
+        keras.utils.set_random_seed(5)
+        model = cnn.compile_classifier(cnn.create_fashion_cnn(filters=(4, 8), dense_units=16), 1e-3)
+        if feed_like_fit:
+            model.fit(data.batches_like_fit(images, labels, 64), epochs=2, verbose=0, shuffle=False)
+        else:
+            model.fit(images, labels, batch_size=64, epochs=2, verbose=0)
+        return model.get_weights()
+
+    assert all(np.array_equal(a, b) for a, b in zip(trained(False), trained(True)))
+
+
+def test_batches_like_fit_has_the_tuner_off_and_checks_its_input():
+    dataset = data.batches_like_fit(np.zeros((10, 2)), np.zeros(10), 4)
+    assert dataset.options().autotune.enabled is False
+    assert int(dataset.cardinality()) == 3  # known length: fit counts an epoch's steps
+    with pytest.raises(ValueError, match="same length"):
+        data.batches_like_fit(np.zeros((10, 2)), np.zeros(9), 4)
+    with pytest.raises(ValueError, match="batch_size"):
+        data.batches_like_fit(np.zeros((10, 2)), np.zeros(10), 0)
