@@ -14,8 +14,8 @@ seed: through :func:`visionbook.cnn.train_fashion_cnn`, as the chapter does
 (the batches of ``fit`` on the arrays, served by
 :func:`visionbook.data.batches_like_fit` with tf.data's tuner off), and from
 the reshuffling pipeline of ``input_pipeline.py``, also with the tuner off,
-so that only the order differs. It reports training seconds and test accuracy and writes
-``benchmarks/cnn_batch_order.md``. Each run trains from scratch and nothing
+so that only the order differs. It reports training seconds and test
+accuracy and writes ``benchmarks/cnn_batch_order.md``. Each run trains from scratch and nothing
 is stored; the runs of a seed follow each other, so a slow spell of the
 machine can favour either.
 """

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from visionbook import cnn
+from visionbook import cnn, data
 
 
 class StopAfterOneBatch(keras.callbacks.Callback):
@@ -160,3 +160,20 @@ def test_bad_model_overrides_are_refused_before_any_data_is_loaded(monkeypatch, 
     monkeypatch.setattr(data, "fashion_mnist_for_training", no_loading)
     with pytest.raises(error, match=message):
         cnn.train_fashion_cnn(epochs=1, verbose=0, model_overrides=overrides)
+
+
+def test_batches_like_fit_trains_the_same_weights_as_fit_on_arrays():
+    """train_fashion_cnn feeds data.batches_like_fit: a CNN must come out as fit on the arrays makes it."""
+    images = np.random.default_rng(0).random((300, 28, 28, 1), dtype=np.float32)
+    labels = np.arange(300) % 10
+
+    def trained(feed_like_fit):
+        keras.utils.set_random_seed(5)
+        model = cnn.compile_classifier(cnn.create_fashion_cnn(filters=(4, 8), dense_units=16), 1e-3)
+        if feed_like_fit:
+            model.fit(data.batches_like_fit(images, labels, 64), epochs=2, verbose=0, shuffle=False)
+        else:
+            model.fit(images, labels, batch_size=64, epochs=2, verbose=0)
+        return model.get_weights()
+
+    assert all(np.array_equal(a, b) for a, b in zip(trained(False), trained(True)))

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from visionbook import cnn, data
+from visionbook import data
 
 
 @pytest.fixture(scope="module")
@@ -195,22 +195,6 @@ def test_batches_like_fit_feeds_the_batches_fit_draws_from_arrays():
     assert like_fit == from_arrays
     assert [len(b) for b in like_fit[:11]] == [96] * 10 + [40]
     assert sorted(sum(like_fit[:11], [])) == numbers.tolist()  # an epoch is a permutation
-
-
-def test_batches_like_fit_trains_the_same_weights_as_fit_on_arrays():
-    images = np.random.default_rng(0).random((300, 28, 28, 1), dtype=np.float32)
-    labels = np.arange(300) % 10
-
-    def trained(feed_like_fit):
-        keras.utils.set_random_seed(5)
-        model = cnn.compile_classifier(cnn.create_fashion_cnn(filters=(4, 8), dense_units=16), 1e-3)
-        if feed_like_fit:
-            model.fit(data.batches_like_fit(images, labels, 64), epochs=2, verbose=0, shuffle=False)
-        else:
-            model.fit(images, labels, batch_size=64, epochs=2, verbose=0)
-        return model.get_weights()
-
-    assert all(np.array_equal(a, b) for a, b in zip(trained(False), trained(True)))
 
 
 def test_batches_like_fit_has_the_tuner_off_and_checks_its_input():
