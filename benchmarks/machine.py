@@ -14,12 +14,16 @@ import sys
 from pathlib import Path
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
-    """Best-of-5 matmul rate of TensorFlow here in ``dtype``, in GFLOP/s (fresh process)."""
+def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32", threads: int = 0) -> float:
+    """Best-of-5 matmul rate of TensorFlow here in ``dtype``, in GFLOP/s (fresh process).
+
+    ``threads`` > 0 limits the matmul to that many intra-op threads (cores).
+    """
     code = f"""
 import os, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import tensorflow as tf
+if {int(threads)}: tf.config.threading.set_intra_op_parallelism_threads({int(threads)})
 a = tf.cast(tf.random.normal(({n}, {n})), "{dtype}"); b = tf.cast(tf.random.normal(({n}, {n})), "{dtype}")
 f = tf.function(lambda a, b: tf.matmul(a, b)); f(a, b).numpy()
 best = 0.0

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -84,7 +85,8 @@ def counted_flops(step: Callable[..., Any], *specs: tf.TensorSpec) -> float:
 
 
 def steps_per_second_in_rounds(
-    runs: list[tuple[Callable[..., Any], list[tuple]]], seconds: float, rounds: int
+    runs: list[tuple[Callable[..., Any], list[tuple]]], seconds: float, rounds: int,
+    jit_compile: bool = False, start_at: float | None = None,
 ) -> list[list[float]]:
     """Steps per second of each compiled ``(step, batches)`` in ``runs``, round by round.
 
@@ -92,22 +94,28 @@ def steps_per_second_in_rounds(
     runs take turns slot by slot. This machine's speed drifts by up to 2x
     within minutes; taking turns exposes every run to the same drift, so
     their ratios hold even when the absolute rates move, and the spread
-    over the rounds shows how far they moved.
+    over the rounds shows how far they moved. ``jit_compile=True`` compiles
+    the steps with XLA instead of running TensorFlow's graph of kernels.
+    ``start_at`` (a ``time.time()`` value) holds the timing back until then,
+    after the warm-up, so that processes started together time together.
     """
     compiled = []
     for step, batches in runs:
-        function = tf.function(step)
+        function = tf.function(step, jit_compile=jit_compile)
         for batch in batches[:3]:  # trace and warm up
             function(*batch)
         compiled.append((function, batches))
+    if start_at is not None:
+        if time.time() > start_at:
+            print(f"warning: timing starts {time.time() - start_at:.1f} s after start_at", file=sys.stderr)
+        time.sleep(max(0.0, start_at - time.time()))
     rates: list[list[float]] = [[] for _ in runs]
     for _ in range(rounds):
         for rate, (function, batches) in zip(rates, compiled):
             done, start = 0, time.perf_counter()
             while time.perf_counter() - start < seconds / rounds:
-                for batch in batches:
-                    result = function(*batch)
-                    done += 1
+                result = function(*batches[done % len(batches)])
+                done += 1
             _ = [np.asarray(v) for v in tf.nest.flatten(result)]  # wait for the last step
             rate.append(done / (time.perf_counter() - start))
     return rates

@@ -200,3 +200,40 @@ def test_cpu_flags_are_read_from_cpuinfo_and_empty_without_it(monkeypatch):
 
     monkeypatch.setattr(machine.Path, "read_text", missing)
     assert machine.cpu_flags() == set()
+
+
+def test_step_settings_compare_each_round_with_the_defaults_of_that_round():
+    import step_settings
+
+    cnn_name, gan_name = (name for name, _ in step_settings.MODELS)
+    # The defaults drift (100, 400, 200); XLA's ratios are 0.8, 0.25, 0.6 in
+    # the same rounds: their median (0.6) differs from the ratio of the
+    # medians (100 / 200), so the table must pair the rounds.
+    default = [{cnn_name: d, gan_name: d / 2} for d in (100.0, 400.0, 200.0)]
+    results = {setting: default for setting in step_settings.SETTINGS}
+    results["xla"] = [{cnn_name: x, gan_name: x / 2} for x in (80.0, 100.0, 120.0)]
+    header, rule, *rows = step_settings.table(results)
+    assert header.count("|") == rule.count("|") == 6
+    assert len(rows) == 2 * len(step_settings.SETTINGS)
+    xla_text = step_settings.SETTINGS["xla"][0]
+    assert f"| {cnn_name} | {xla_text} | 100 | 80-120 | 0.60 |" in rows
+    assert f"| {gan_name} | {xla_text} | 50 | 40-60 | 0.60 |" in rows
+    assert all(row.endswith("| 1.00 |") for row in rows if "defaults" in row)
+
+
+def test_steps_wait_for_their_start_time_and_run_under_xla():
+    import time
+
+    total = tf.Variable(0.0)
+
+    def step(x: tf.Tensor) -> tf.Tensor:
+        total.assign_add(tf.reduce_sum(x))
+        return total
+
+    start = time.time()
+    rates = train_step_efficiency.steps_per_second_in_rounds(
+        [(step, [(tf.ones((3,)),)])], seconds=0.2, rounds=2, jit_compile=True, start_at=start + 2.0
+    )
+    assert time.time() - start >= 2.2  # waited for start_at, then timed 0.2 s
+    assert len(rates[0]) == 2 and all(rate > 0 for rate in rates[0])
+    assert total.numpy() >= 3 * (3 + 2)  # three warm-up steps, and at least one step in each round
