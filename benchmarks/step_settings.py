@@ -15,7 +15,8 @@ reach for to make training faster:
   ``model.compile(jit_compile=True)`` asks for;
 - one inter-op thread: TensorFlow runs one operation at a time instead of
   up to one per core;
-- one intra-op thread: each operation on one core (what two cores buy);
+- one intra-op thread: each operation on one core (the two inter-op
+  threads may still run independent operations on both cores);
 - oneDNN off (``TF_ENABLE_ONEDNN_OPTS=0``): TensorFlow's own kernels instead
   of Intel's oneDNN library, which x86 builds use by default;
 - two processes at once, each on one core (one thread of each kind), timed
