@@ -85,6 +85,19 @@ def start_browser(profile_dir: Path):
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve files silently and forbid the browser to cache them.
+
+    Without ``Cache-Control`` Chromium may reuse a page for a while after its
+    first load (heuristic freshness, a tenth of the time since the file's
+    Last-Modified), so a check that edits a served file and loads it again
+    could judge the old copy. ``no-cache`` would not do: revalidation compares
+    whole seconds, and an edit can fall in the same second as the build.
+    """
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
 

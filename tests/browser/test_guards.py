@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import struct
 import sys
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -130,3 +131,11 @@ def test_error_text_in_outputs_is_recognised(output, caught, flagged):
     report = bookcheck.PageReport(url="x")
     bookcheck.judge_cells(report, [{"input": source, "output": output, "flagged": 0}])
     assert bool(report.error_outputs) == flagged, report.error_outputs
+
+
+def test_served_pages_are_never_cached(tmp_path):
+    """The checks edit served files and load them again: the browser must fetch the new copy."""
+    (tmp_path / "index.html").write_text("<p>hello</p>")
+    with bookcheck.StaticServer(tmp_path) as server:
+        with urllib.request.urlopen(server.url("index.html"), timeout=30) as response:
+            assert response.headers.get("Cache-Control") == "no-store", dict(response.headers)
