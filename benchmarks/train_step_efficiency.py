@@ -14,11 +14,13 @@ busy as a large matrix product does; small convolutions on 28x28 images
 rarely get there, because their matrices are small and memory traffic
 dominates. To show where the ceiling lies, it also times every convolution
 kernel of each step alone, on tensors of the same shapes: a step made of
-those kernels can hardly run faster than they do one by one.  Last, it
-times the same steps with other layers (``VARIANTS``): the share grows
-with width, which says how much of the gap is the book's small layers
-rather than the library; and the GAN with Keras's own BatchNormalization
-in place of the fused one it trains with. Steps timed together take turns in rounds, and
+those kernels can hardly run faster than they do one by one; and it names
+the three kernels that lose the most time (also for the steps of
+``KERNEL_VARIANTS``).  Last, it times the same steps with other layers
+(``VARIANTS``): the share grows with width, which says how much of the gap
+is the book's small layers rather than the library; and the GAN with two
+changes of this edition undone, Keras's own BatchNormalization in place of
+the fused one, and a plain ``Conv2D`` as the generator's output layer. Steps timed together take turns in rounds, and
 each share comes with its range over the rounds.  Writes ``benchmarks/efficiency.md``.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -68,10 +71,23 @@ def live_ops(graph: tf.Graph) -> list[tf.Operation]:
     return [op for op in graph.get_operations() if op.name in needed]
 
 
+#: Gradients of a depthwise convolution, which TensorFlow's FLOP registry leaves out.
+DEPTHWISE_GRADIENTS = ("DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter")
+
+
 def op_flops(graph: tf.Graph, op: tf.Operation) -> float:
-    """FLOPs of one operation by TensorFlow's registered statistics (those its profiler sums); 0 if none."""
+    """FLOPs of one operation by TensorFlow's registered statistics (those its profiler sums); 0 if none.
+
+    The two gradients of a depthwise convolution are counted as its forward
+    pass is (two per weight per output element: the same multiply-adds,
+    in another order): the registry has the forward pass only.
+    """
     from tensorflow.python.framework import ops as tf_ops
 
+    if op.type in DEPTHWISE_GRADIENTS:
+        out_backprop = op.inputs[2].shape
+        kernel = op.inputs[1].shape if op.type.endswith("Input") else op.outputs[0].shape
+        return 2.0 * out_backprop.num_elements() * kernel[0] * kernel[1]
     try:
         return float(tf_ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0)
     except ValueError:  # no statistics registered for this op type: no arithmetic worth counting
@@ -121,7 +137,7 @@ def steps_per_second_in_rounds(
     return rates
 
 
-CONVOLUTION_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
+CONVOLUTION_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "DepthwiseConv2dNative", *DEPTHWISE_GRADIENTS)
 
 
 def convolution_kernels(step: Callable[..., Any], *specs: tf.TensorSpec) -> list[dict[str, Any]]:
@@ -147,15 +163,16 @@ def isolated_kernel_seconds(kernel: dict[str, Any], seconds: float) -> float:
     """Seconds per call of one convolution kernel run alone, on random tensors of its shapes."""
     attrs, shapes, kind = kernel["attrs"], kernel["shapes"], kernel["type"]
     output_shape = shapes[-1]
-    if kind == "Conv2D":
+    raw = getattr(tf.raw_ops, kind)  # a depthwise kernel takes the same arguments as the plain one
+    if kind in ("Conv2D", "DepthwiseConv2dNative"):
         x, w = tf.random.normal(shapes[0]), tf.random.normal(shapes[1])
-        call = lambda: tf.raw_ops.Conv2D(input=x, filter=w, **attrs)  # noqa: E731
-    elif kind == "Conv2DBackpropInput":
+        call = lambda: raw(input=x, filter=w, **attrs)  # noqa: E731
+    elif kind.endswith("BackpropInput"):
         w, g = tf.random.normal(shapes[1]), tf.random.normal(shapes[2])
-        call = lambda: tf.raw_ops.Conv2DBackpropInput(input_sizes=output_shape, filter=w, out_backprop=g, **attrs)  # noqa: E731
+        call = lambda: raw(input_sizes=output_shape, filter=w, out_backprop=g, **attrs)  # noqa: E731
     else:
         x, g = tf.random.normal(shapes[0]), tf.random.normal(shapes[2])
-        call = lambda: tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=output_shape, out_backprop=g, **attrs)  # noqa: E731
+        call = lambda: raw(input=x, filter_sizes=output_shape, out_backprop=g, **attrs)  # noqa: E731
     compiled = tf.function(call)
     compiled().numpy()  # trace and warm up
     best = float("inf")
@@ -180,19 +197,41 @@ def kernel_ceiling(step: Callable[..., Any], specs: tuple[tf.TensorSpec, ...], t
     per_kernel = seconds / max(len(kernels), 1)
     conv_flops = sum(k["flops"] for k in kernels)
     conv_seconds = 0.0
-    by_type: dict[str, list[float]] = {kind: [0.0, 0.0] for kind in CONVOLUTION_OPS}
+    by_role: dict[str, list[float]] = {role: [0.0, 0.0] for role in ("forward", "input_gradient", "weight_gradient")}
     for kernel in kernels:
-        spent = isolated_kernel_seconds(kernel, per_kernel)
-        conv_seconds += spent
-        by_type[kernel["type"]][0] += kernel["flops"]
-        by_type[kernel["type"]][1] += spent
+        kernel["seconds"] = isolated_kernel_seconds(kernel, per_kernel)
+        conv_seconds += kernel["seconds"]
+        role = kernel_role(kernel["type"])
+        by_role[role][0] += kernel["flops"]
+        by_role[role][1] += kernel["seconds"]
+    conv_rate = conv_flops / conv_seconds
+    # the kernels that cost the most time beyond what their FLOPs would take at the kernels' joint rate
+    laggards = sorted(kernels, key=lambda k: k["flops"] / conv_rate - k["seconds"])[:3]
     return {
         "conv_share": conv_flops / total_flops,
         "kernels": len(kernels),
-        "conv_gflops": conv_flops / conv_seconds / 1e9,
+        "conv_gflops": conv_rate / 1e9,
         "bound_gflops": total_flops / conv_seconds / 1e9,
-        **{f"{kind}_gflops": f / t / 1e9 for kind, (f, t) in by_type.items() if t > 0},
+        **{f"{role}_gflops": f / t / 1e9 for role, (f, t) in by_role.items() if t > 0},
+        "slowest": [
+            f"{layer_of(k['name'])} {kernel_role(k['type']).replace('_', ' ')} ({k['type']}) "
+            f"{k['flops'] / k['seconds'] / 1e9:.0f} GFLOP/s, {k['seconds'] / conv_seconds:.0%} of the kernels' time"
+            for k in laggards
+        ],
     }
+
+
+def layer_of(op_name: str) -> str:
+    """'gradient_tape/generator_1/image_1/convolution/Conv2DBackpropFilter' -> 'generator/image'."""
+    parts = [p for p in op_name.split("/") if p != "gradient_tape"][:2]
+    return "/".join(re.sub(r"_\d+$", "", p) for p in parts)
+
+
+def kernel_role(op_type: str) -> str:
+    """'forward', 'input_gradient' or 'weight_gradient': what a convolution kernel computes."""
+    if op_type.endswith("BackpropInput"):
+        return "input_gradient"
+    return "weight_gradient" if op_type.endswith("BackpropFilter") else "forward"
 
 
 def cnn_step(
@@ -247,6 +286,11 @@ def gan_step(
     return step, specs, batches
 
 
+#: Steps whose convolution kernels are also timed alone: (model, builder, overrides).
+KERNEL_VARIANTS: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
+    ("GAN (both networks)", gan_step, {"depthwise_image_conv": False}),  # the output layer as Keras's Conv2D
+]
+
 #: Each step builder's batch size: the one its chapter trains with.
 BATCH_SIZE: dict[Callable[..., Any], int] = {
     cnn_step: cnn.FASHION_TRAINING["batch_size"],
@@ -262,6 +306,7 @@ VARIANTS: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
     ("GAN (both networks)", gan_step, {"generator_widths": (256, 128)}),
     ("GAN (both networks)", gan_step, {"discriminator_widths": (64, 128)}),
     ("GAN (both networks)", gan_step, {"fused_batch_norm": False}),  # Keras's own layer, the book's until 2026-12-03
+    ("GAN (both networks)", gan_step, {"depthwise_image_conv": False}),  # Keras's Conv2D, the book's until 2026-12-06
 ]
 
 
@@ -329,8 +374,12 @@ def main() -> None:
         print(f"{name}: {result['mflop_per_image']:.1f} MFLOP per image, {result['images_per_second']:.0f} images/s, "
               f"{result['gflops']:.0f} GFLOP/s = {share_text(result, rate)} of matmul", flush=True)
     ceilings = []
-    for (name, _), (step, specs, _), (_, _, result) in zip(models, builds, rows):
-        ceiling = kernel_ceiling(step, specs, result["flops"], args.kernel_seconds)
+    kernel_steps = [(name, step, specs, result["flops"]) for (name, _), (step, specs, _), (_, _, result) in zip(models, builds, rows)]
+    for name, build, overrides in KERNEL_VARIANTS:
+        step, specs, _ = build(BATCH_SIZE[build], overrides)
+        kernel_steps.append((f"{name}, {describe(overrides)}", step, specs, counted_flops(step, *specs)))
+    for name, step, specs, flops in kernel_steps:
+        ceiling = kernel_ceiling(step, specs, flops, args.kernel_seconds)
         ceilings.append((name, ceiling))
         print(f"  {name}: its {ceiling['kernels']} convolution kernels alone: {ceiling['conv_gflops']:.0f} GFLOP/s; "
               f"bound for the step {ceiling['bound_gflops'] / rate:.2f} of matmul", flush=True)
@@ -369,13 +418,19 @@ def main() -> None:
         "| model | kernels | share of step FLOPs | forward | input gradient | weight gradient | all kernels | step bound, share of matmul |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         *[
-            f"| {n} | {c['kernels']} | {c['conv_share']:.2f} | {c.get('Conv2D_gflops', 0):.0f} | "
-            f"{c.get('Conv2DBackpropInput_gflops', 0):.0f} | {c.get('Conv2DBackpropFilter_gflops', 0):.0f} | "
+            f"| {n} | {c['kernels']} | {c['conv_share']:.2f} | {c.get('forward_gflops', 0):.0f} | "
+            f"{c.get('input_gradient_gflops', 0):.0f} | {c.get('weight_gradient_gflops', 0):.0f} | "
             f"{c['conv_gflops']:.0f} | {c['bound_gflops'] / rate:.2f} |"
             for n, c in ceilings
         ],
         "",
-        "(GFLOP/s; a transposed convolution's forward pass is an input-gradient kernel, so it counts there.)",
+        "(GFLOP/s; a transposed convolution's forward pass is an input-gradient kernel, so it counts there;",
+        "depthwise convolutions count with the plain ones.)",
+        "",
+        "The kernels that lose the most time (beyond what their FLOPs would take at their model's",
+        "\"all kernels\" rate):",
+        "",
+        *[f"- {n}: " + "; ".join(c["slowest"]) for n, c in ceilings],
     ]
     if variants:
         lines += [

@@ -50,6 +50,42 @@ def test_isolated_kernel_is_timed():
         assert 0 < seconds < 1
 
 
+def test_depthwise_form_counts_as_the_plain_convolution():
+    """The one-map convolution as depthwise + sum: the same multiply-adds counted, and its kernels timed."""
+    from visionbook import gan
+
+    counts, kinds = [], []
+    for layer_class in (keras.layers.Conv2D, gan.SingleMapConv2D):
+        keras.utils.set_random_seed(0)
+        conv = layer_class(1, 3, padding="same", use_bias=False)
+        conv.build((2, 10, 10, 4))
+
+        def step(images, conv=conv):
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                loss = tf.reduce_sum(tf.square(conv(images)))
+            return loss, tape.gradient(loss, [images, *conv.trainable_variables])
+
+        spec = tf.TensorSpec((2, 10, 10, 4))
+        kernels = train_step_efficiency.convolution_kernels(step, spec)
+        kinds.append(sorted(train_step_efficiency.kernel_role(k["type"]) for k in kernels))
+        counts.append(sum(k["flops"] for k in kernels))
+        for kernel in kernels:
+            assert 0 < train_step_efficiency.isolated_kernel_seconds(kernel, 0.03) < 1
+    assert kinds[0] == kinds[1] == ["forward", "input_gradient", "weight_gradient"]
+    assert counts[0] == counts[1] == 3 * 2 * 2 * 10 * 10 * 3 * 3 * 4  # three kernels, 3x3x4 weights per output
+
+
+def test_kernel_ceiling_names_the_slowest_kernels():
+    step, spec = conv_weight_step()
+    flops = train_step_efficiency.counted_flops(step, spec)
+    ceiling = train_step_efficiency.kernel_ceiling(step, (spec,), flops, 0.1)
+    assert ceiling["kernels"] == 2 and len(ceiling["slowest"]) == 2
+    assert 0 < ceiling["conv_gflops"] and ceiling["bound_gflops"] >= ceiling["conv_gflops"]
+    assert all("GFLOP/s" in line and "of the kernels' time" in line for line in ceiling["slowest"])
+    assert train_step_efficiency.layer_of("gradient_tape/generator_1/image_1/convolution/Conv2DBackpropFilter") == "generator/image"
+
+
 class Clockwork:
     """Stands in for a GAN in the race: trains exactly as long as it is told, and logs its turns."""
 
