@@ -519,7 +519,8 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: depthwise convolution and a sum (:class:`SingleMapConv2D`): the GAN step
 #: 2,632 against 2,236 images/s in one run of train_step_efficiency.py and
 #: 2,351 against 2,180 in the next (matmul 217-219, AVX-512 CPU without
-#: AMX); the race of gan_vs_dcgan_tutorial.py 15.7 after 718,336 images.
+#: AMX); the race of gan_vs_dcgan_tutorial.py 15.7 after 718,336 images;
+#: the chapter's 6 epochs 149.5 s against 162.6 s (run_notebooks.py).
 FASHION_GAN: dict[str, Any] = {
     "latent_dim": LATENT_DIM,
     "generator_widths": (64, 32),
