@@ -1,7 +1,7 @@
 """Would XLA, other thread counts or TensorFlow without oneDNN train faster on a CPU?
 
-Usage (repository root, after ``bash scripts/setup.sh``; about 10 minutes on
-a 2-core CPU of ~200 GFLOP/s)::
+Usage (repository root, after ``bash scripts/setup.sh``; about 15 minutes on
+a 2-core CPU of ~200 GFLOP/s, with the defaults)::
 
     .venv/bin/python benchmarks/step_settings.py [--seconds 6] [--rounds 4]
 

@@ -164,10 +164,11 @@ def isolated_kernel_seconds(kernel: dict[str, Any], seconds: float) -> float:
     attrs, shapes, kind = kernel["attrs"], kernel["shapes"], kernel["type"]
     output_shape = shapes[-1]
     raw = getattr(tf.raw_ops, kind)  # a depthwise kernel takes the same arguments as the plain one
-    if kind in ("Conv2D", "DepthwiseConv2dNative"):
+    role = kernel_role(kind)
+    if role == "forward":
         x, w = tf.random.normal(shapes[0]), tf.random.normal(shapes[1])
         call = lambda: raw(input=x, filter=w, **attrs)  # noqa: E731
-    elif kind.endswith("BackpropInput"):
+    elif role == "input_gradient":
         w, g = tf.random.normal(shapes[1]), tf.random.normal(shapes[2])
         call = lambda: raw(input_sizes=output_shape, filter=w, out_backprop=g, **attrs)  # noqa: E731
     else:
@@ -437,7 +438,8 @@ def main() -> None:
             "",
             "### Other layers",
             "",
-            "The same steps with other layer widths, and the GAN with Keras's own (unfused) BatchNormalization,",
+            "The same steps with other layer widths, and the GAN with Keras's own (unfused) BatchNormalization",
+            "or with a plain `Conv2D` as the generator's output layer,",
             f"{args.width_seconds:.0f} s each, taking turns as above; the book's own layers are timed again among them,",
             "so each row compares with its model's first row:",
             "",
