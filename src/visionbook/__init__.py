@@ -29,7 +29,7 @@ import os
 # stderr; they are not errors on a CPU-only machine and clutter the book.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from visionbook import cgan, cnn, data, gan, metrics, plots, store  # noqa: E402
+from visionbook import architecture, cgan, checks, cnn, data, gan, metrics, plots, store  # noqa: E402
 
 SEED = 42
 __version__ = "0.1.0"

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from visionbook import cnn, data, gan, plots, store
+from visionbook import checks, cnn, data, gan, plots, store
 
 NUM_CLASSES = len(data.FASHION_MNIST_CLASSES)
 
@@ -215,7 +215,7 @@ def generate(generator: keras.Model, labels: object, noise: object | None = None
     classes = as_labels(labels, num_classes)
     if noise is None:
         noise = np.random.default_rng(seed).standard_normal((len(classes), latent_dim)).astype("float32")
-    vectors = data.as_latent_batch(noise, latent_dim, argument="noise")
+    vectors = checks.as_latent_batch(noise, latent_dim, argument="noise")
     if len(vectors) != len(classes):
         raise ValueError(f"got {len(vectors)} noise vectors for {len(classes)} labels: pass one of each per image.")
     images = generator.predict([vectors, classes], batch_size=1000, verbose=0)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from visionbook import data, store
+from visionbook import checks, data, store
 
 #: Keras's default BatchNormalization momentum is 0.99: the moving mean and
 #: variance used at inference move only 1% of the way towards each batch's
@@ -78,13 +78,13 @@ def conv_block(
     same job): 992 redundant parameters in the article's network, kept so the
     parameter count matches the article's.
     """
-    data.check_positive_int(num_filters, "num_filters")
+    checks.check_positive_int(num_filters, "num_filters")
     for argument, value in (("kernel_size", kernel_size), ("strides", strides)):
         pair = value if isinstance(value, (tuple, list)) else (value,)
         if len(pair) not in (1, 2):
             raise ValueError(f"{argument} must be an integer or a pair of integers, got {value!r}.")
         for entry in pair:
-            data.check_positive_int(entry, argument)
+            checks.check_positive_int(entry, argument)
     if not isinstance(padding, str) or padding.lower() not in ("same", "valid"):
         raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}.")
     x = layers.Conv2D(
@@ -101,7 +101,7 @@ def conv_block(
 def _int_sequence(values: object, argument: str) -> tuple[int, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise TypeError(f"{argument} must be a sequence of integers, got {values!r}.")
-    return tuple(data.check_positive_int(v, f"{argument}[{i}]") for i, v in enumerate(values))
+    return tuple(checks.check_positive_int(v, f"{argument}[{i}]") for i, v in enumerate(values))
 
 
 def _check_config(
@@ -157,9 +157,9 @@ def _check_options(**flags_and_numbers: Any) -> None:
     for name in ("batch_norm", "pooling", "flip_augment"):
         if not isinstance(flags_and_numbers[name], bool):
             raise TypeError(f"{name} must be True or False, got {flags_and_numbers[name]!r}.")
-    data.check_number(flags_and_numbers["bn_momentum"], "bn_momentum", low=0.0, high=1.0, high_open=True)
-    data.check_number(flags_and_numbers["dropout"], "dropout", low=0.0, high=1.0, high_open=True)
-    data.check_positive_int(flags_and_numbers["dense_units"], "dense_units", minimum=0)
+    checks.check_number(flags_and_numbers["bn_momentum"], "bn_momentum", low=0.0, high=1.0, high_open=True)
+    checks.check_number(flags_and_numbers["dropout"], "dropout", low=0.0, high=1.0, high_open=True)
+    checks.check_positive_int(flags_and_numbers["dense_units"], "dense_units", minimum=0)
     if not isinstance(flags_and_numbers["name"], str) or not flags_and_numbers["name"]:
         raise TypeError(f"name must be a non-empty string, got {flags_and_numbers['name']!r}.")
 
@@ -227,9 +227,9 @@ def one_cycle_schedule(
     steps small, the high middle learns fast, and the decay settles the
     weights so the last epoch is the best one.
     """
-    total_steps = data.check_positive_int(total_steps, "total_steps")
-    peak_learning_rate = data.check_number(peak_learning_rate, "peak_learning_rate", low=0.0, low_open=True)
-    warmup_fraction = data.check_number(warmup_fraction, "warmup_fraction", low=0.0, high=1.0, high_open=True)
+    total_steps = checks.check_positive_int(total_steps, "total_steps")
+    peak_learning_rate = checks.check_number(peak_learning_rate, "peak_learning_rate", low=0.0, low_open=True)
+    warmup_fraction = checks.check_number(warmup_fraction, "warmup_fraction", low=0.0, high=1.0, high_open=True)
     warmup = max(1, int(total_steps * warmup_fraction))
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
@@ -253,10 +253,10 @@ def compile_classifier(
     50 steps per call trained about 15% faster, to identical weights.
     Callbacks then see a batch only every ``steps_per_execution`` steps.
     """
-    data.check_model(model)
+    checks.check_model(model)
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        data.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
-    steps_per_execution = data.check_positive_int(steps_per_execution, "steps_per_execution")
+        checks.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
+    steps_per_execution = checks.check_positive_int(steps_per_execution, "steps_per_execution")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -287,10 +287,10 @@ def train_fashion_cnn(
     ``precision="mixed_bfloat16"`` computes in bfloat16 with float32 weights
     (see :data:`PRECISIONS`); the global dtype policy is left as it was.
     """
-    epochs = data.check_positive_int(epochs, "epochs")
-    batch_size = data.check_positive_int(batch_size, "batch_size")
-    data.check_number(peak_learning_rate, "peak_learning_rate", low=0.0, low_open=True)
-    seed = data.check_seed(seed)
+    epochs = checks.check_positive_int(epochs, "epochs")
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
+    checks.check_number(peak_learning_rate, "peak_learning_rate", low=0.0, low_open=True)
+    seed = checks.check_seed(seed)
     overrides = _check_model_overrides(model_overrides)
     precision = _check_precision(precision)
     keras.utils.set_random_seed(seed)
@@ -407,8 +407,8 @@ def predict_classes(model: keras.Model, images: object, batch_size: int = 1000) 
     Images may be uint8 0..255 or floats in [0, 1], with or without the
     channel axis; a wrong size, channel count or range gets a clear error.
     """
-    data.classifier_classes(model, "model")
-    height, width, channels = data.image_input_shape(model)
-    batch_size = data.check_positive_int(batch_size, "batch_size")
+    checks.classifier_classes(model, "model")
+    height, width, channels = checks.image_input_shape(model)
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
     batch = data.as_batch(images, (height, width), channels)
     return np.argmax(model.predict(batch, batch_size=batch_size, verbose=0), axis=1)

@@ -18,13 +18,13 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from visionbook import data, plots, store
+from visionbook import checks, data, plots, store
 
 LATENT_DIM = 100
 
 
 def _check_positive_int(value: object, name: str) -> int:
-    return data.check_positive_int(value, name)
+    return checks.check_positive_int(value, name)
 
 
 def create_generator(
@@ -63,7 +63,7 @@ def create_generator(
     :class:`SingleMapConv2D`: the same layer and weights, a faster kernel.
     """
     latent_dim = _check_positive_int(latent_dim, "latent_dim")
-    full_resolution_width = data.check_positive_int(full_resolution_width, "full_resolution_width", minimum=0)
+    full_resolution_width = checks.check_positive_int(full_resolution_width, "full_resolution_width", minimum=0)
     channels = _check_positive_int(channels, "channels")
     if len(widths) != 2:
         raise ValueError(f"widths needs two entries (7x7 and 14x14 channels), got {widths!r}.")
@@ -366,10 +366,10 @@ class GAN(keras.Model):
 
 def sample(generator: keras.Model, count: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
     """``count`` generated images as float32 in [0, 1], shape ``(count, 28, 28, c)``."""
-    latent_dim = data.latent_input_size(generator, "generator")
-    count = data.check_positive_int(count, "count")
-    seed = data.check_seed(seed)
-    batch_size = data.check_positive_int(batch_size, "batch_size")
+    latent_dim = checks.latent_input_size(generator, "generator")
+    count = checks.check_positive_int(count, "count")
+    seed = checks.check_seed(seed)
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
     noise = np.random.default_rng(seed).standard_normal((count, latent_dim)).astype("float32")
     images = generator.predict(noise, batch_size=batch_size, verbose=0)
     return np.clip((images + 1.0) / 2.0, 0.0, 1.0)
@@ -377,7 +377,7 @@ def sample(generator: keras.Model, count: int, seed: int = 0, batch_size: int = 
 
 def generate(generator: keras.Model, noise: object) -> np.ndarray:
     """Images in [0, 1] for the given noise vectors, with a clear error on a size mismatch."""
-    array = data.as_latent_batch(noise, data.latent_input_size(generator, "generator"), argument="noise")
+    array = checks.as_latent_batch(noise, checks.latent_input_size(generator, "generator"), argument="noise")
     images = generator.predict(array, verbose=0)
     return np.clip((images + 1.0) / 2.0, 0.0, 1.0)
 
@@ -392,9 +392,9 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, count: int = 32, seed: int = 1, ncols: int = 8) -> None:
         super().__init__()
-        self.count = data.check_positive_int(count, "count")
-        self.seed = data.check_seed(seed)
-        self.ncols = data.check_positive_int(ncols, "ncols")
+        self.count = checks.check_positive_int(count, "count")
+        self.seed = checks.check_seed(seed)
+        self.ncols = checks.check_positive_int(ncols, "ncols")
         self.frames: list[np.ndarray] = []
 
     def _record(self) -> None:
@@ -414,8 +414,8 @@ def real_images_dataset(images: object, batch_size: int = 128, seed: int = 42) -
     import tensorflow as tf
 
     batch = data.to_tanh_range(data.as_batch(images))
-    batch_size = data.check_positive_int(batch_size, "batch_size")
-    seed = data.check_seed(seed)
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
+    seed = checks.check_seed(seed)
     if batch_size > len(batch):
         raise ValueError(
             f"batch_size {batch_size} is larger than the {len(batch)} images: the dataset "
@@ -440,7 +440,7 @@ def decay_factor(progress: Any, decay_from: float) -> Any:
 
 def check_decay_from(decay_from: object) -> float:
     """``decay_from`` as a float in [0, 1), or a clear error."""
-    return data.check_number(decay_from, "decay_from", low=0.0, high=1.0, high_open=True)
+    return checks.check_number(decay_from, "decay_from", low=0.0, high=1.0, high_open=True)
 
 
 class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -453,8 +453,8 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, learning_rate: float, total_steps: int, decay_from: float) -> None:
-        self.learning_rate = data.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
-        self.total_steps = data.check_positive_int(total_steps, "total_steps")
+        self.learning_rate = checks.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
+        self.total_steps = checks.check_positive_int(total_steps, "total_steps")
         self.decay_from = check_decay_from(decay_from)
 
     def __call__(self, step: Any) -> Any:

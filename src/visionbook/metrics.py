@@ -16,12 +16,12 @@ import keras
 import numpy as np
 from scipy import linalg
 
-from visionbook import data
+from visionbook import checks, data
 
 
 def _images(images: object, classifier: keras.Model, argument: str = "images") -> np.ndarray:
-    data.classifier_classes(classifier, "classifier")
-    height, width, channels = data.image_input_shape(classifier, "classifier")
+    checks.classifier_classes(classifier, "classifier")
+    height, width, channels = checks.image_input_shape(classifier, "classifier")
     return data.as_batch(images, (height, width), channels, argument=argument)
 
 
@@ -38,7 +38,7 @@ def _real_matrix(values: object, argument: str) -> np.ndarray:
 
 def feature_extractor(classifier: keras.Model, layer: str | None = None) -> keras.Model:
     """A model that returns ``classifier``'s features: by default the input of its last layer."""
-    data.classifier_classes(classifier, "classifier")
+    checks.classifier_classes(classifier, "classifier")
     if layer is not None and not isinstance(layer, str):
         raise TypeError(f"layer must be a layer name (str) or None, got {layer!r}.")
     if layer is None:
@@ -59,7 +59,7 @@ _EXTRACTORS: "weakref.WeakKeyDictionary[keras.Model, keras.Model]" = weakref.Wea
 def features(classifier: keras.Model, images: object, batch_size: int = 1000) -> np.ndarray:
     """Feature vectors of ``images`` (uint8 or [0, 1]) from ``classifier``'s penultimate layer."""
     batch = _images(images, classifier)
-    batch_size = data.check_positive_int(batch_size, "batch_size")
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
     extractor = _EXTRACTORS.get(classifier)
     if extractor is None:
         extractor = _EXTRACTORS[classifier] = feature_extractor(classifier)
@@ -69,7 +69,7 @@ def features(classifier: keras.Model, images: object, batch_size: int = 1000) ->
 def probabilities(classifier: keras.Model, images: object, batch_size: int = 1000) -> np.ndarray:
     """Class probabilities of ``images`` from a softmax ``classifier``."""
     batch = _images(images, classifier)
-    batch_size = data.check_positive_int(batch_size, "batch_size")
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
     return classifier.predict(batch, batch_size=batch_size, verbose=0).astype("float64")
 
 
@@ -166,7 +166,7 @@ def class_coverage(probs: object, min_share: float = 0.02) -> dict[str, float]:
         raise ValueError(f"probs must be (samples >= 1, classes >= 1), got shape {p.shape}.")
     if not np.all(np.isfinite(p)):
         raise ValueError("probs contains NaN or infinite values: pass class probabilities (a softmax output).")
-    data.check_number(min_share, "min_share", low=0.0, high=1.0)
+    checks.check_number(min_share, "min_share", low=0.0, high=1.0)
     counts = np.bincount(np.argmax(p, axis=1), minlength=p.shape[1])
     shares = counts / counts.sum()
     return {
@@ -192,7 +192,7 @@ def nearest_neighbour_distances(
                 f"{name} have shape {array.shape}: pass a batch of images, (n, height, width) "
                 "or (n, height, width, channels)."
             )
-    batch_size = data.check_positive_int(batch_size, "batch_size")
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
     q = q.reshape(len(q), -1)
     r = r.reshape(len(r), -1)
     if q.shape[1] != r.shape[1]:

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from visionbook import data
+from visionbook import checks, data
 
 
 def show_images(
@@ -29,8 +29,8 @@ def show_images(
 
     Accepts ``(n, h, w)``, ``(n, h, w, 1)`` or ``(n, h, w, 3)``.
     """
-    ncols = data.check_positive_int(ncols, "ncols")
-    size = data.check_number(size, "size", low=0.0, low_open=True)
+    ncols = checks.check_positive_int(ncols, "ncols")
+    size = checks.check_number(size, "size", low=0.0, low_open=True)
     array = data.to_unit_range(images)
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
@@ -112,14 +112,14 @@ def plot_history(
 
 def plot_filters(kernel: object, max_filters: int = 32, size: float = 0.9) -> Figure:
     """Show the first input channel of each filter of a ``(kh, kw, in, out)`` kernel."""
-    weights = data._as_array(kernel, "kernel").astype("float64")
+    weights = checks.as_numeric_array(kernel, "kernel").astype("float64")
     if weights.ndim != 4:
         raise ValueError(
             f"kernel has shape {weights.shape}; expected (kh, kw, in, out), e.g. "
             "model.get_layer(name).get_weights()[0] of a Conv2D layer."
         )
-    max_filters = data.check_positive_int(max_filters, "max_filters")
-    size = data.check_number(size, "size", low=0.0, low_open=True)
+    max_filters = checks.check_positive_int(max_filters, "max_filters")
+    size = checks.check_number(size, "size", low=0.0, low_open=True)
     count = min(max_filters, weights.shape[-1])
     ncols = min(8, count)
     nrows = math.ceil(count / ncols)
@@ -138,9 +138,9 @@ def plot_feature_maps(
     model: keras.Model, image: object, layer_name: str, max_maps: int = 16, size: float = 1.1
 ) -> Figure:
     """Show what one layer of ``model`` outputs for one image."""
-    height, width, channels = data.image_input_shape(model)
-    max_maps = data.check_positive_int(max_maps, "max_maps")
-    size = data.check_number(size, "size", low=0.0, low_open=True)
+    height, width, channels = checks.image_input_shape(model)
+    max_maps = checks.check_positive_int(max_maps, "max_maps")
+    size = checks.check_number(size, "size", low=0.0, low_open=True)
     if not isinstance(layer_name, str):
         raise TypeError(f"layer_name must be a string, got {layer_name!r}.")
     try:
@@ -172,7 +172,7 @@ MAX_ANNOTATED_CLASSES = 30
 
 def _labels(values: object, argument: str, num_classes: int) -> np.ndarray:
     """Integer class labels 0..num_classes-1 as a 1-D array, or a clear error."""
-    array = data._as_array(values, argument)
+    array = checks.as_numeric_array(values, argument)
     if array.ndim != 1:
         raise ValueError(f"{argument} must be a 1-D array of class indices, got shape {array.shape}.")
     if array.dtype == bool:
@@ -230,8 +230,8 @@ def plot_confusion_matrix(
 
 def image_grid(images: object, ncols: int = 8, padding: int = 1) -> np.ndarray:
     """Tile images into one uint8 mosaic (for animations and saved PNGs)."""
-    ncols = data.check_positive_int(ncols, "ncols")
-    padding = data.check_positive_int(padding, "padding", minimum=0)
+    ncols = checks.check_positive_int(ncols, "ncols")
+    padding = checks.check_positive_int(padding, "padding", minimum=0)
     array = data.to_unit_range(images)
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
@@ -256,11 +256,11 @@ def save_animation(frames: Sequence[np.ndarray], path: str, seconds_per_frame: f
         frames = list(frames)
     if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence) or len(frames) == 0:
         raise ValueError("frames must be a non-empty list of uint8 images (e.g. from image_grid).")
-    seconds_per_frame = data.check_number(seconds_per_frame, "seconds_per_frame", low=0.0, low_open=True)
-    scale = data.check_positive_int(scale, "scale")
+    seconds_per_frame = checks.check_number(seconds_per_frame, "seconds_per_frame", low=0.0, low_open=True)
+    scale = checks.check_positive_int(scale, "scale")
     checked = []
     for i, frame in enumerate(frames):
-        array = data._as_array(frame, f"frames[{i}]")
+        array = checks.as_numeric_array(frame, f"frames[{i}]")
         if array.dtype != np.uint8 or not (
             array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (3, 4))
         ) or array.shape[:2] != np.shape(frames[0])[:2]:

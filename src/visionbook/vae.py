@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from visionbook import data, store
+from visionbook import checks, data, store
 
 #: The book's Fashion-MNIST VAE, sized by measurement on a shared 2-core CPU.
 #: The transposed convolutions of the decoder dominate each step: with the
@@ -268,8 +268,8 @@ def train_fashion_vae(
     """
     epochs = _check_positive_int(epochs, "epochs")
     batch_size = _check_positive_int(batch_size, "batch_size")
-    data.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
-    seed = data.check_seed(seed)
+    checks.check_number(learning_rate, "learning_rate", low=0.0, low_open=True)
+    seed = checks.check_seed(seed)
     keras.utils.set_random_seed(seed)
     (x_train, _), (x_test, _) = data.fashion_mnist_for_training()
     vae = create_vae(seed=seed)
@@ -328,12 +328,12 @@ def trained_fashion_vae(verbose: int | str = 2) -> tuple[keras.Model, keras.Mode
 
 
 def _latent_dim(decoder: keras.Model) -> int:
-    return data.latent_input_size(decoder, "decoder")
+    return checks.latent_input_size(decoder, "decoder")
 
 
 def _encoder_latent_dim(encoder: keras.Model) -> int:
     """The latent length of an encoder built by :func:`create_encoder`, or a clear error."""
-    data.image_input_shape(encoder, "encoder")
+    checks.image_input_shape(encoder, "encoder")
     outputs = encoder.output_shape
     if not (isinstance(outputs, list) and len(outputs) == 3 and all(len(s) == 2 for s in outputs)):
         raise ValueError(
@@ -355,16 +355,16 @@ def _check_pair(encoder: keras.Model, decoder: keras.Model) -> None:
 def encode(encoder: keras.Model, images: object, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """``(z_mean, z_log_var)`` of ``images`` (uint8 or [0, 1], with or without channel axis)."""
     _encoder_latent_dim(encoder)
-    batch_size = data.check_positive_int(batch_size, "batch_size")
-    batch = data.as_batch(images, data.image_input_shape(encoder, "encoder")[:2], 1)
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
+    batch = data.as_batch(images, checks.image_input_shape(encoder, "encoder")[:2], 1)
     z_mean, z_log_var, _ = encoder.predict(batch, batch_size=batch_size, verbose=0)
     return z_mean, z_log_var
 
 
 def decode(decoder: keras.Model, latents: object, batch_size: int = 1000) -> np.ndarray:
     """Images ``(n, 28, 28, 1)`` in [0, 1] for latent vectors of the decoder's size."""
-    array = data.as_latent_batch(latents, _latent_dim(decoder), argument="latents")
-    batch_size = data.check_positive_int(batch_size, "batch_size")
+    array = checks.as_latent_batch(latents, _latent_dim(decoder), argument="latents")
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
     return decoder.predict(array, batch_size=batch_size, verbose=0)
 
 
@@ -393,8 +393,8 @@ def sample(decoder: keras.Model, count: int, seed: int = 0, std: float = 1.0) ->
     """
     latent_dim = _latent_dim(decoder)
     count = _check_positive_int(count, "count")
-    seed = data.check_seed(seed)
-    std = data.check_number(std, "std", low=0.0, low_open=True)
+    seed = checks.check_seed(seed)
+    std = checks.check_number(std, "std", low=0.0, low_open=True)
     latents = np.random.default_rng(seed).standard_normal((count, latent_dim)) * std
     return decode(decoder, latents.astype("float32"))
 

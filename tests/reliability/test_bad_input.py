@@ -33,7 +33,7 @@ from fuzzkit import arrays, attempt, expect, models, pool
 
 import visionbook  # noqa: F401
 import keras
-from visionbook import cnn, data, gan, metrics, plots, sample, store, vae
+from visionbook import checks, cnn, data, gan, metrics, plots, sample, store, vae
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -116,7 +116,7 @@ LATENT_SHAPES = ((8,), (3, 8), (3, 4), (0, 8), (3, 8, 1), (), (2, 100), (1, 8))
 def test_as_latent_batch(vectors, latent_dim):
     latent_dim, dim_ok = latent_dim
     ok, out = attempt(
-        "data.as_latent_batch", lambda: data.as_latent_batch(vectors, latent_dim), ["latent"]
+        "checks.as_latent_batch", lambda: checks.as_latent_batch(vectors, latent_dim), ["latent"]
     )
     expect(ok, dim_ok and fuzzkit.latent_ok(vectors, int(latent_dim)), out, "as_latent_batch")
     if ok:

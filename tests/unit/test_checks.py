@@ -4,12 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from visionbook import data
+from visionbook import checks, data
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(3)])
 def test_positive_int_accepts_whole_numbers(value):
-    assert data.check_positive_int(value, "count") == int(value)
+    assert checks.check_positive_int(value, "count") == int(value)
 
 
 @pytest.mark.parametrize(
@@ -19,26 +19,26 @@ def test_positive_int_accepts_whole_numbers(value):
 )
 def test_positive_int_names_the_argument(value, error, message):
     with pytest.raises(error, match=f"count must be .*{message}|{message}"):
-        data.check_positive_int(value, "count")
+        checks.check_positive_int(value, "count")
 
 
 def test_seed_range():
-    assert data.check_seed(0) == 0 and data.check_seed(2**32 - 1) == 2**32 - 1
+    assert checks.check_seed(0) == 0 and checks.check_seed(2**32 - 1) == 2**32 - 1
     with pytest.raises(ValueError, match="seed must be at most"):
-        data.check_seed(2**32)
+        checks.check_seed(2**32)
     with pytest.raises(ValueError, match="seed"):
-        data.check_seed(-1)
+        checks.check_seed(-1)
 
 
 def test_number_intervals():
-    assert data.check_number(0.5, "rate", low=0.0, high=1.0) == 0.5
-    assert data.check_number(0.0, "dropout", low=0.0, high=1.0, high_open=True) == 0.0
+    assert checks.check_number(0.5, "rate", low=0.0, high=1.0) == 0.5
+    assert checks.check_number(0.0, "dropout", low=0.0, high=1.0, high_open=True) == 0.0
     with pytest.raises(ValueError, match=r"dropout must be a finite number in \[0, 1\)"):
-        data.check_number(1.0, "dropout", low=0.0, high=1.0, high_open=True)
+        checks.check_number(1.0, "dropout", low=0.0, high=1.0, high_open=True)
     with pytest.raises(ValueError, match=r"std must be a finite number in \(0, inf\)"):
-        data.check_number(float("nan"), "std", low=0.0, low_open=True)
+        checks.check_number(float("nan"), "std", low=0.0, low_open=True)
     with pytest.raises(TypeError, match="rate must be a number"):
-        data.check_number("fast", "rate")
+        checks.check_number("fast", "rate")
 
 
 def _model(inputs, outputs):
@@ -48,17 +48,17 @@ def _model(inputs, outputs):
 
 def test_model_roles():
     classifier = _model((28, 28, 1), 10)
-    assert data.image_input_shape(classifier) == (28, 28, 1)
-    assert data.classifier_classes(classifier) == 10
+    assert checks.image_input_shape(classifier) == (28, 28, 1)
+    assert checks.classifier_classes(classifier) == 10
     with pytest.raises(TypeError, match="classifier must be a keras.Model, got str"):
-        data.classifier_classes("model.keras")
+        checks.classifier_classes("model.keras")
     with pytest.raises(ValueError, match="generator maps .* but a generator or decoder"):
-        data.latent_input_size(classifier, "generator")
+        checks.latent_input_size(classifier, "generator")
     latent = keras.Input((8,))
     generator = keras.Model(latent, keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784)(latent)))
-    assert data.latent_input_size(generator, "generator") == 8
+    assert checks.latent_input_size(generator, "generator") == 8
     with pytest.raises(ValueError, match="classifier takes input of shape"):
-        data.classifier_classes(generator)
+        checks.classifier_classes(generator)
 
 
 def test_ragged_and_complex_input_are_explained():
