@@ -28,15 +28,18 @@ def _comparable(value: Any) -> Any:
 
 
 def describe(model: object, argument: str = "model") -> list[tuple[str, dict[str, Any], int]]:
-    """One row per layer: its class name, its settings (names left out) and its parameter count."""
+    """One row for the input shape, then one per layer: class name, settings (names left out), parameters.
+
+    A ``Sequential`` model and a functional one with the same layers give the
+    same rows: the input is described by its shape, whichever way it was declared.
+    """
     checks.check_model(model, argument)
-    rows = []
+    if not model.built:
+        raise ValueError(f"{argument} is not built yet: give it an Input, or call it on a batch first.")
+    rows: list[tuple[str, dict[str, Any], int]] = [("Input", {"shape": _comparable(model.input_shape)}, 0)]
     for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
-            settings = {"shape": list(layer.batch_shape[1:])}
-        else:
-            settings = _comparable(layer.get_config())
-        rows.append((type(layer).__name__, settings, layer.count_params()))
+        if type(layer).__name__ != "InputLayer":
+            rows.append((type(layer).__name__, _comparable(layer.get_config()), layer.count_params()))
     return rows
 
 
