@@ -12,14 +12,14 @@ only during steps, all 60,000 training images), and prints after every
 ``--every`` seconds of training the Frechet distance, classes covered and
 largest class share of 2,000 samples, judged by the book's CNN: for the
 generator being trained and for an exponential moving average (EMA) of its
-weights.  Nothing is saved.  The comparisons quoted in ``gan.FASHION_GAN``'s
-comment are single runs of this script (seed 42), for example::
+weights.  Nothing is saved.  The GAN's comparisons on the appendix page
+``book/appendix/model_choices.md`` are single runs of this script (seed 42),
+for example::
 
-    --config '{"generator_full_resolution_width": 0}'           # the plain generator
-    --config '{"generator_full_resolution_width": 0, "generator_widths": [128, 64]}'
-    --config '{"decay_from": null}'                             # constant learning rates
-    --config '{"generator_full_resolution_width": 0}' --spread-group 4
-    --config '{"fused_batch_norm": false}'                      # Keras's own BatchNormalization
+    --config '{"generator_widths": [128, 64, 16]}'   # a wider generator
+    --config '{"decay_from": null}'                  # constant learning rates
+    --config '{"minibatch_std": false}'              # no batch-spread channel
+    --spread-group 4                                 # the spread of groups of 4 images
 
 Differences of a point or two between single runs are within the noise of
 GAN training; the script prints images per second so that a change's cost
@@ -29,9 +29,10 @@ With ``--race`` (repeatable, a JSON object of overrides each) it instead
 races the book's GAN against each variant, as ``gan_vs_dcgan_tutorial.py``
 races the tutorial: in turns of ``--turn`` seconds, so that all see the same
 state of the machine, each for ``--seconds`` of training, scored every
-``--every`` seconds.  For chapter 7's width exercise::
+``--every`` seconds.  For example, two wider generators::
 
-    --seconds 300 --race '{"generator_widths": [128, 64]}' --race '{"generator_widths": [256, 128]}'
+    --seconds 300 --race '{"generator_widths": [128, 64, 16]}' \
+        --race '{"generator_widths": [256, 128, 16]}'
 """
 
 from __future__ import annotations
@@ -85,14 +86,17 @@ def run_race(variants: list[str], seconds: float, every: float, turn: float) -> 
 
 
 def grouped_spread_call(group: int):
-    """``MinibatchStdConv2D.call`` with the spread measured in groups of ``group`` images (progressive GANs)."""
+    """``MinibatchStdDev.call`` with the spread measured in groups of ``group`` images (progressive GANs).
+
+    The batch is split into groups of ``group`` images (image ``i`` in group
+    ``i % (batch // group)``); each image gets its own group's spread.
+    """
 
     def call(self, x):
-        ones = ops.ones((1, x.shape[1], x.shape[2], 1), dtype=x.dtype)
-        pattern = ops.conv(ones, self.spread_kernel, strides=self.strides, padding="same")
         grouped = ops.reshape(x, (group, -1, *x.shape[1:]))
         spread = ops.mean(ops.sqrt(ops.var(grouped, axis=0) + 1e-8), axis=(1, 2, 3))
-        return self.conv(x) + ops.tile(spread, [group])[:, None, None, None] * pattern
+        per_image = ops.tile(spread, [group])[:, None, None, None]
+        return ops.concatenate([x, ops.ones_like(x[..., :1]) * per_image], axis=-1)
 
     return call
 
@@ -117,7 +121,7 @@ def main() -> None:
 
     config = variant(args.config)
     if args.spread_group:
-        gan.MinibatchStdConv2D.call = grouped_spread_call(args.spread_group)
+        gan.MinibatchStdDev.call = grouped_spread_call(args.spread_group)
     judge, _ = cnn.trained_fashion_cnn(verbose=0)
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     reference = metrics.features(judge, x_test[:5000])

@@ -87,20 +87,22 @@ def book_trainer(seed: int, config: dict | None = None):
     The book's recipe holds its learning rates for the first ``decay_from``
     of the training steps and then lowers them linearly to zero. Trained by
     seconds, the same decay runs over the budget: ``set_progress`` gets the
-    fraction of the budget used and sets both learning rates. ``config``
+    fraction of the budget used and sets both learning rates (``None`` where
+    ``decay_from`` is ``None``: constant rates). ``config``
     (default :data:`gan.FASHION_GAN`) lets ``gan_variants.py --race`` enter
     variants of the book's GAN.
     """
     config = gan.FASHION_GAN if config is None else config
     model = gan.build_fashion_gan(config)
-    rate = config["learning_rate"]
+    rate, decay_from = config["learning_rate"], config["decay_from"]
 
     def set_progress(fraction: float) -> None:
-        factor = float(gan.decay_factor(fraction, config["decay_from"]))
+        factor = float(gan.decay_factor(fraction, decay_from))
         for optimizer in (model.d_optimizer, model.g_optimizer):
             optimizer.learning_rate.assign(rate * factor)
 
-    return model.generator, tf.function(model.train_step), config["batch_size"], set_progress
+    step = tf.function(model.train_step)
+    return model.generator, step, config["batch_size"], None if decay_from is None else set_progress
 
 
 class Contestant:
@@ -198,7 +200,8 @@ def main() -> None:
         "# The book's GAN vs the TensorFlow DCGAN tutorial",
         "",
         f"- {machine_line()}",
-        f"- command: `.venv/bin/python benchmarks/gan_vs_dcgan_tutorial.py --seconds {args.seconds:g}`",
+        f"- date: {time.strftime('%Y-%m-%d')}; command: "
+        f"`.venv/bin/python benchmarks/gan_vs_dcgan_tutorial.py --seconds {args.seconds:g}`",
         f"- judge: the book's Fashion-MNIST CNN; {SAMPLES} samples per evaluation; "
         f"real training images score Frechet distance {real['frechet_distance']:.2f}",
         "",
