@@ -1,5 +1,9 @@
 """visionbook.vae: shapes, the reparameterization layer, one training step, storage, input checks."""
 
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -35,8 +39,10 @@ def test_decoder_shapes_and_size():
     decoder = vae.create_decoder()
     assert decoder.input_shape == (None, 16)
     assert decoder.output_shape == (None, 28, 28, 1)
-    # dense 16*1568+1568, convT 3x3x32x32+32, convT 3x3x32x16+16, convT 3x3x16x1+1
-    assert decoder.count_params() == 26_656 + 9_248 + 4_624 + 145 == 40_673
+    # dense 16*1568+1568, convT 4x4x32x32+32, convT 4x4x32x16+16, conv 3x3x16x1+1
+    assert decoder.count_params() == 26_656 + 16_416 + 8_208 + 145 == 51_425
+    kernels = [layer.kernel_size for layer in decoder.layers if hasattr(layer, "kernel_size")]
+    assert kernels == [(4, 4), (4, 4), (3, 3)], "kernel 4 with stride 2 overlaps evenly"
     out = np.asarray(decoder(np.zeros((2, 16), np.float32)))
     assert out.min() >= 0.0 and out.max() <= 1.0, "a sigmoid output lies in [0, 1]"
 
@@ -71,18 +77,63 @@ def test_loss_terms_match_their_formulas():
     np.testing.assert_allclose(vae.reconstruction_loss(images, half), [784 * np.log(2.0)] * 2, rtol=1e-4)
 
 
+def _one_step(model, batch):
+    """The losses of one ``fit`` step on ``batch`` (the way chapter 8 trains)."""
+    history = model.fit(batch, batch_size=len(batch), epochs=1, verbose=0, shuffle=False)
+    return {k: v[-1] for k, v in history.history.items()}
+
+
 def test_training_steps_return_the_three_losses_and_lower_the_loss(small_vae):
     small_vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     batch = _images(8)
-    first = small_vae.train_on_batch(batch, return_dict=True)
+    first = _one_step(small_vae, batch)
     assert set(first) == {"loss", "reconstruction_loss", "kl_loss"}
     assert all(np.isfinite(v) for v in first.values())
     np.testing.assert_allclose(first["loss"], first["reconstruction_loss"] + first["kl_loss"], rtol=1e-5)
-    small_vae.reset_metrics()
     for _ in range(15):
-        small_vae.reset_metrics()
-        last = small_vae.train_on_batch(batch, return_dict=True)
+        last = _one_step(small_vae, batch)
     assert last["loss"] < first["loss"], (first, last)
+    held_out = small_vae.evaluate(_images(8, seed=1), verbose=0, return_dict=True)
+    assert set(held_out) == set(first) and all(np.isfinite(v) for v in held_out.values())
+
+
+def test_beta_weighs_the_kl_term():
+    keras.utils.set_random_seed(0)
+    model = vae.create_vae(seed=0, beta=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    step = _one_step(model, _images(8))
+    assert step["kl_loss"] > 0
+    np.testing.assert_allclose(step["loss"], step["reconstruction_loss"], rtol=1e-6)
+    with pytest.raises(ValueError, match="beta"):
+        vae.create_vae(beta=-1.0)
+    with pytest.raises((TypeError, ValueError), match="bogus"):
+        vae.create_vae(bogus=1)
+
+
+def test_decoder_kernel_is_an_argument():
+    decoder = vae.create_decoder(decoder_kernel=3)
+    assert decoder.output_shape == (None, 28, 28, 1)
+    assert decoder.count_params() == 26_656 + 9_248 + 4_624 + 145
+    with pytest.raises(ValueError, match="decoder_kernel"):
+        vae.create_decoder(decoder_kernel=0)
+
+
+def test_validation_training_holds_out_training_images_and_spares_the_test_set(monkeypatch):
+    test_images = _images(4, seed=9)
+    train_images = _images(24, seed=8)
+    monkeypatch.setattr(vae, "VALIDATION_IMAGES", 8)
+    monkeypatch.setattr(
+        vae.data, "fashion_mnist_for_training",
+        lambda: ((train_images, np.zeros(24)), (test_images, np.zeros(4))),
+    )
+    seen = []
+    monkeypatch.setattr(vae.VAE, "evaluate", lambda self, x, **kw: seen.append(x) or {"loss": 1.0})
+    model, record = vae.train_fashion_vae(
+        epochs=1, batch_size=8, verbose=0, validation=True, model={"latent_dim": 2}
+    )
+    assert "validation_losses" in record and "test_losses" not in record
+    np.testing.assert_array_equal(seen[0], train_images[-8:])
+    assert record["model"]["latent_dim"] == 2 and model.decoder.input_shape == (None, 2)
 
 
 def test_store_round_trip_with_safe_mode(models):
@@ -98,6 +149,29 @@ def test_store_round_trip_with_safe_mode(models):
     np.testing.assert_allclose(encoder(batch)[0], model.encoder(batch)[0], atol=1e-5)
     latents = np.ones((3, 16), np.float32)
     np.testing.assert_allclose(decoder(latents), model.decoder(latents), atol=1e-5)
+
+
+def test_stored_decoder_loads_with_plain_keras(models):
+    """The decoder holds only stock layers: keras.models.load_model reads it without visionbook."""
+    keras.utils.set_random_seed(2)
+    decoder = vae.create_decoder()
+    config = {"test": "plain keras"}
+    store.save(decoder, "dec", config, {})
+    path = store.model_paths("dec", config)[0]
+    latents = np.linspace(-2, 2, 32, dtype=np.float32).reshape(2, 16)
+    expected = np.asarray(decoder(latents))
+    script = (
+        "import sys, numpy as np, keras\n"
+        f"model = keras.models.load_model({str(path)!r})\n"
+        "assert not any(name.startswith('visionbook') for name in sys.modules), 'visionbook imported'\n"
+        "latents = np.linspace(-2, 2, 32, dtype=np.float32).reshape(2, 16)\n"
+        "np.save(sys.argv[1], np.asarray(model(latents)))\n"
+    )
+    out = models / "decoded.npy"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    np.testing.assert_allclose(np.load(out), expected, atol=1e-6)
 
 
 def test_trained_fashion_vae_trains_once_then_loads(models, monkeypatch):
