@@ -6,7 +6,10 @@ accept any input size and class count, and use a BatchNormalization momentum
 that lets a short training run evaluate correctly (see :data:`BN_MOMENTUM`).
 With no arguments they rebuild the article's ImageNet-sized network.
 :data:`FASHION_CNN` configures the same builder as the book's fast
-Fashion-MNIST classifier, and :func:`train_fashion_cnn` trains it.
+Fashion-MNIST classifier, :func:`train_fashion_cnn` trains it with the
+recipe chapter 4 writes out (:data:`FASHION_TRAINING`), and
+:func:`trained_fashion_cnn` keeps it in the model store for later chapters.
+How these settings were chosen: ``book/appendix/model_choices.md``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -29,8 +31,9 @@ from visionbook import checks, data, store
 #: statistics, so they need several hundred steps to forget their initial
 #: values (mean 0, variance 1).  A short run then evaluates with statistics
 #: that do not match what the network saw in training, and test accuracy can
-#: sit near chance while training accuracy looks fine.  0.9 catches up within
-#: a few dozen steps and costs nothing in a long run.
+#: fall far below a training accuracy that looks fine (chapter 4 measures
+#: how far).  0.9 catches up within a few dozen steps and costs nothing in a
+#: long run.
 BN_MOMENTUM = 0.9
 
 #: The article's configuration: ImageNet-sized input, 1000 classes.
@@ -41,13 +44,12 @@ ARTICLE_CNN: dict[str, Any] = {
     "strides": (1, 2, 2, 2, 2),
 }
 
-#: The book's Fashion-MNIST classifier, chosen by measurement on a 2-core CPU
-#: (benchmarks/): two convolutions with max pooling, a small dense head, and
-#: no BatchNormalization, which cost a third of each training step on a CPU
-#: without buying accuracy at this size.  Its filter counts too:
-#: benchmarks/cnn_widths.py trains the same recipe with narrower and wider
-#: convolutions, and every narrower pair ended below 93% (16 and 64 filters:
-#: 0.928 at 55% of the FLOPs), while 48 and 96 gave 0.930 for twice the work.
+#: The book's Fashion-MNIST classifier, the network chapter 4 writes as a
+#: ``keras.Sequential``: two ReLU convolutions, each followed by 2x2 max
+#: pooling, then flatten, dropout, a hidden dense layer and the softmax.  No
+#: BatchNormalization: at this size the network trains well without it, and
+#: each step is cheaper.  The alternatives tried (other widths, with
+#: BatchNormalization) are in ``book/appendix/model_choices.md``.
 FASHION_CNN: dict[str, Any] = {
     "input_shape": (28, 28, 1),
     "num_classes": 10,
@@ -76,7 +78,9 @@ def conv_block(
     The convolution keeps its bias, as in the article, although the
     normalization that follows subtracts it again (its offset, beta, does the
     same job): 992 redundant parameters in the article's network, kept so the
-    parameter count matches the article's.
+    parameter count matches the article's.  Without BatchNormalization the
+    ReLU is the convolution's own activation, ``Conv2D(..., activation="relu")``,
+    as one writes it in a ``keras.Sequential`` model: the same computation.
     """
     checks.check_positive_int(num_filters, "num_filters")
     for argument, value in (("kernel_size", kernel_size), ("strides", strides)):
@@ -87,14 +91,12 @@ def conv_block(
             checks.check_positive_int(entry, argument)
     if not isinstance(padding, str) or padding.lower() not in ("same", "valid"):
         raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}.")
-    x = layers.Conv2D(
-        num_filters,
-        kernel_size,
-        strides=strides,
-        padding=padding.lower(),
-    )(inputs)
-    if batch_norm:
-        x = layers.BatchNormalization(momentum=bn_momentum)(x)
+    if not batch_norm:
+        return layers.Conv2D(
+            num_filters, kernel_size, strides=strides, padding=padding.lower(), activation="relu"
+        )(inputs)
+    x = layers.Conv2D(num_filters, kernel_size, strides=strides, padding=padding.lower())(inputs)
+    x = layers.BatchNormalization(momentum=bn_momentum)(x)
     return layers.Activation("relu")(x)
 
 
@@ -266,52 +268,123 @@ def compile_classifier(
     return model
 
 
+#: How the book's Fashion-MNIST CNN is trained (also the model store's key):
+#: the last ``validation_images`` training images are held out for
+#: validation, the rest are fed in batches reshuffled every epoch, with Adam
+#: and a one-cycle schedule over ``epochs`` epochs.  Chapter 4 writes this
+#: recipe out and checks its settings against this dict; the appendix page
+#: ``book/appendix/model_choices.md`` says how each value was chosen.
+FASHION_TRAINING: dict[str, Any] = {
+    "model": FASHION_CNN,
+    "epochs": 10,
+    "batch_size": 128,
+    "peak_learning_rate": 3e-3,
+    "validation_images": 6000,
+    "seed": 42,
+}
+
+
+def split_off_validation(
+    images: np.ndarray, labels: np.ndarray, validation_images: int = 6000
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``(images, labels)`` for training and the last ``validation_images`` for validation.
+
+    Fashion-MNIST's training file is already in random order, so its last
+    images are a fair sample of all ten classes.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim == 0 or labels.ndim == 0 or len(images) != len(labels):
+        raise ValueError(
+            f"images and labels must have the same length, got {np.shape(images)} and "
+            f"{np.shape(labels)}."
+        )
+    validation_images = checks.check_positive_int(validation_images, "validation_images")
+    if validation_images >= len(images):
+        raise ValueError(
+            f"validation_images must be smaller than the number of images ({len(images)}), "
+            f"got {validation_images}: some images must be left to train on."
+        )
+    cut = len(images) - validation_images
+    return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])
+
+
+def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int) -> Any:
+    """A ``tf.data`` pipeline of ``(images, labels)`` batches, reshuffled every epoch.
+
+    The standard pipeline: slice the arrays, shuffle all of them with a fixed
+    seed (a new order each epoch, the same orders in every run), batch, and
+    prefetch so that the next batch is ready while the model trains.
+    """
+    import tensorflow as tf
+
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim == 0 or labels.ndim == 0 or len(images) == 0 or len(images) != len(labels):
+        raise ValueError(
+            f"images and labels must be non-empty and of the same length, got {len(images)} "
+            f"and {len(labels)}."
+        )
+    batch_size = checks.check_positive_int(batch_size, "batch_size")
+    seed = checks.check_seed(seed)
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(images), seed=seed)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
 def train_fashion_cnn(
-    epochs: int = 10,
-    batch_size: int = 128,
-    peak_learning_rate: float = 3e-3,
-    seed: int = 42,
+    epochs: int = FASHION_TRAINING["epochs"],
+    batch_size: int = FASHION_TRAINING["batch_size"],
+    peak_learning_rate: float = FASHION_TRAINING["peak_learning_rate"],
+    seed: int = FASHION_TRAINING["seed"],
     verbose: int | str = 2,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     *,
+    validation_images: int = FASHION_TRAINING["validation_images"],
     model_overrides: Mapping[str, Any] | None = None,
     precision: str = "float32",
 ) -> tuple[keras.Model, dict[str, Any]]:
-    """Train :func:`create_fashion_cnn` on all 60,000 training images.
+    """Train :func:`create_fashion_cnn` with chapter 4's recipe.
 
-    Returns the model and a record with the per-epoch history, the training
-    seconds, and the test accuracy on the 10,000 test images (which are used
-    only for that final evaluation, never for choices during training).
-    ``model_overrides`` changes :data:`FASHION_CNN` keys (``{"filters":
-    (16, 64)}``, say) to train another network with the same recipe.
-    ``precision="mixed_bfloat16"`` computes in bfloat16 with float32 weights
-    (see :data:`PRECISIONS`); the global dtype policy is left as it was.
+    It trains on the first 60,000 - ``validation_images`` training images and
+    reports validation loss and accuracy after every epoch.  Returns the
+    model and a record with the per-epoch history (``accuracy``,
+    ``val_accuracy``, ...) and the accuracy on the 10,000 test images, which
+    are used only for that final evaluation.  ``model_overrides`` changes
+    :data:`FASHION_CNN` keys (``{"filters": (16, 64)}``, say) to train
+    another network with the same recipe.  ``precision="mixed_bfloat16"``
+    computes in bfloat16 with float32 weights (see :data:`PRECISIONS`); the
+    global dtype policy is left as it was.
     """
     epochs = checks.check_positive_int(epochs, "epochs")
     batch_size = checks.check_positive_int(batch_size, "batch_size")
     checks.check_number(peak_learning_rate, "peak_learning_rate", low=0.0, low_open=True)
     seed = checks.check_seed(seed)
+    validation_images = checks.check_positive_int(validation_images, "validation_images")
     overrides = _check_model_overrides(model_overrides)
     precision = _check_precision(precision)
-    keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = data.fashion_mnist_for_training()
+    (x_fit, y_fit), (x_val, y_val) = split_off_validation(x_train, y_train, validation_images)
+    keras.utils.set_random_seed(seed)
     with dtype_policy(precision):
         model = create_fashion_cnn(**overrides)
-    steps = epochs * math.ceil(len(x_train) / batch_size)
+    steps = epochs * math.ceil(len(x_fit) / batch_size)
     compile_classifier(model, one_cycle_schedule(steps, peak_learning_rate))
-    # The batches of fit(x_train, y_train, batch_size), fed without tf.data's
-    # tuner: the same weights, sooner (data.batches_like_fit).
-    batches = data.batches_like_fit(x_train, y_train, batch_size)
-    start = time.perf_counter()
-    history = model.fit(batches, epochs=epochs, verbose=verbose, callbacks=list(callbacks), shuffle=False)
-    seconds = time.perf_counter() - start
-    _, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    history = model.fit(
+        training_batches(x_fit, y_fit, batch_size, seed),
+        epochs=epochs,
+        validation_data=(x_val, y_val),
+        shuffle=False,  # the pipeline shuffles
+        verbose=verbose,
+        callbacks=list(callbacks),
+    )
     record = {
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "train_seconds": seconds,
-        "test_accuracy": float(test_accuracy),
+        "test_accuracy": classification_accuracy(model, x_test, y_test),
         "epochs": epochs,
         "batch_size": batch_size,
+        "validation_images": validation_images,
         "seed": seed,
     }
     if overrides:
@@ -321,12 +394,25 @@ def train_fashion_cnn(
     return model, record
 
 
+def classification_accuracy(
+    model: keras.Model, images: np.ndarray | None = None, labels: np.ndarray | None = None
+) -> float:
+    """``model``'s accuracy on ``images`` and ``labels`` (default: the 10,000 test images)."""
+    checks.classifier_classes(model, "model")
+    if images is None or labels is None:
+        _, (images, labels) = data.fashion_mnist_for_training()
+    predicted = predict_classes(model, images)
+    labels = np.asarray(labels)
+    if labels.shape != predicted.shape:
+        raise ValueError(f"labels have shape {labels.shape}, expected {predicted.shape}.")
+    return float(np.mean(predicted == labels))
+
+
 #: The dtype policies :func:`train_fashion_cnn` accepts. ``"mixed_bfloat16"``
-#: pays only on a CPU with bfloat16 instructions (AVX512_BF16 or AMX): there
-#: chapter 4's CNN trained about 1.5 times as fast per epoch, and 11 epochs
-#: reached 0.932 (benchmarks/cnn_precision.py); with oneDNN kept from those
-#: instructions it ran at half the speed of float32 or less. Most CPUs have
-#: no fast float16, so ``"mixed_float16"`` is not offered here.
+#: computes in 16-bit floats and keeps 32-bit weights; it pays only on a CPU
+#: or accelerator with fast bfloat16 arithmetic (measurements in
+#: ``book/appendix/model_choices.md``). Most CPUs have no fast float16, so
+#: ``"mixed_float16"`` is not offered here.
 PRECISIONS: tuple[str, ...] = ("float32", "mixed_bfloat16")
 
 
@@ -374,31 +460,25 @@ def _check_model_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any
     return dict(overrides)
 
 
-#: How the book's Fashion-MNIST CNN is trained (the model store's key).
-#: Ten epochs, chosen by measurement (seed 42, test accuracy after a one-cycle
-#: schedule of that length): 7 epochs 0.927, 8 0.928, 9 0.930, 10 0.931.
-#: Each epoch costs the same, so the schedule's length is the speed/accuracy
-#: dial; benchmarks/time_to_quality.py shows the curve on your machine.
-FASHION_TRAINING: dict[str, Any] = {
-    "model": FASHION_CNN,
-    "epochs": 10,
-    "batch_size": 128,
-    "peak_learning_rate": 3e-3,
-    "seed": 42,
-}
-
-
 def trained_fashion_cnn(verbose: int | str = 2) -> tuple[keras.Model, dict[str, Any]]:
     """The book's trained Fashion-MNIST CNN, from the model store or trained now.
 
-    Chapter 4 trains it; later chapters use it as the judge of generated
-    images. The record holds the history, training seconds and test accuracy,
-    and ``loaded_from_store`` says whether it was trained in this call.
+    Chapter 4 trains it (with its own cells, the same recipe as
+    :func:`train_fashion_cnn`); later chapters use it as the judge of
+    generated images, and train it here only if the store does not have it.
+    The record holds the per-epoch ``history`` (training and validation),
+    ``epochs``, ``test_accuracy`` (measured on the 10,000 test images),
+    ``train_seconds`` (how long the training call took, as the store
+    measured it) and ``loaded_from_store``.
     """
     settings = {k: v for k, v in FASHION_TRAINING.items() if k != "model"}
-    return store.load_or_train(
+    model, record = store.load_or_train(
         "fashion_cnn", FASHION_TRAINING, lambda: train_fashion_cnn(**settings, verbose=verbose)
     )
+    if "test_accuracy" not in record:  # trained by chapter 4, which tests at its end
+        record["test_accuracy"] = classification_accuracy(model)
+    record["train_seconds"] = record["wall_seconds"]
+    return model, record
 
 
 def predict_classes(model: keras.Model, images: object, batch_size: int = 1000) -> np.ndarray:

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from visionbook import cnn, data
+from visionbook import architecture, cnn, data
 
 
 class StopAfterOneBatch(keras.callbacks.Callback):
@@ -162,18 +162,110 @@ def test_bad_model_overrides_are_refused_before_any_data_is_loaded(monkeypatch, 
         cnn.train_fashion_cnn(epochs=1, verbose=0, model_overrides=overrides)
 
 
-def test_batches_like_fit_trains_the_same_weights_as_fit_on_arrays():
-    """train_fashion_cnn feeds data.batches_like_fit: a CNN must come out as fit on the arrays makes it."""
-    images = np.random.default_rng(0).random((300, 28, 28, 1), dtype=np.float32)
-    labels = np.arange(300) % 10
+def test_without_batchnorm_the_relu_is_the_convolutions_activation():
+    """conv_block(batch_norm=False) is the Conv2D(..., activation="relu") of a Sequential model."""
+    model = cnn.create_cnn_model((8, 8, 1), 3, (4,), (1,), batch_norm=False, head="flatten")
+    convolution = model.layers[1]
+    assert isinstance(convolution, keras.layers.Conv2D) and convolution.get_config()["activation"] == "relu"
+    assert not any(isinstance(layer, keras.layers.Activation) for layer in model.layers)
 
-    def trained(feed_like_fit):
-        keras.utils.set_random_seed(5)
-        model = cnn.compile_classifier(cnn.create_fashion_cnn(filters=(4, 8), dense_units=16), 1e-3)
-        if feed_like_fit:
-            model.fit(data.batches_like_fit(images, labels, 64), epochs=2, verbose=0, shuffle=False)
-        else:
-            model.fit(images, labels, batch_size=64, epochs=2, verbose=0)
-        return model.get_weights()
 
-    assert all(np.array_equal(a, b) for a, b in zip(trained(False), trained(True)))
+def _chapter_4s_network():
+    """The network as chapter 4 writes it."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def test_chapter_4s_sequential_network_is_the_fashion_cnn():
+    """Written layer by layer or built by the package: the same network, the same starting weights.
+
+    So chapter 4's training run and :func:`cnn.train_fashion_cnn` give later
+    chapters the same judge, whichever of the two filled the model store.
+    """
+    keras.utils.set_random_seed(3)
+    written = _chapter_4s_network()
+    keras.utils.set_random_seed(3)
+    package = cnn.create_fashion_cnn()
+    architecture.assert_same_architecture(written, package)
+    for a, b in zip(written.get_weights(), package.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_split_off_validation_holds_out_the_last_images():
+    images, labels = np.arange(50).reshape(10, 5), np.arange(10)
+    (x_fit, y_fit), (x_val, y_val) = cnn.split_off_validation(images, labels, 3)
+    assert y_fit.tolist() == list(range(7)) and y_val.tolist() == [7, 8, 9]
+    np.testing.assert_array_equal(np.concatenate([x_fit, x_val]), images)
+    with pytest.raises(ValueError, match="smaller than the number of images"):
+        cnn.split_off_validation(images, labels, 10)
+    with pytest.raises(ValueError, match="same length"):
+        cnn.split_off_validation(images, labels[:9], 3)
+    with pytest.raises(ValueError, match="validation_images"):
+        cnn.split_off_validation(images, labels, 0)
+
+
+def test_training_batches_reshuffle_every_epoch_and_repeat_across_runs():
+    numbers = np.arange(100)
+
+    def two_epochs():
+        dataset = cnn.training_batches(numbers, numbers, 32, seed=7)
+        return [np.concatenate([x for x, _ in dataset.as_numpy_iterator()]) for _ in range(2)]
+
+    first, second = two_epochs()
+    assert sorted(first.tolist()) == numbers.tolist(), "an epoch is a permutation of all images"
+    assert not np.array_equal(first, second), "a new order every epoch"
+    assert all(np.array_equal(a, b) for a, b in zip(two_epochs(), (first, second))), "the same orders each run"
+    batches = list(cnn.training_batches(numbers, numbers, 32, seed=7).as_numpy_iterator())
+    assert [len(x) for x, _ in batches] == [32, 32, 32, 4]
+    assert all(np.array_equal(x, y) for x, y in batches), "images and labels stay paired"
+    with pytest.raises(ValueError, match="batch_size"):
+        cnn.training_batches(numbers, numbers, 0, seed=7)
+    with pytest.raises(ValueError, match="same length"):
+        cnn.training_batches(numbers, numbers[:5], 32, seed=7)
+
+
+def test_train_fashion_cnn_validates_on_held_out_images_and_tests_at_the_end(monkeypatch):
+    """The recipe on a small stand-in for Fashion-MNIST: validation every epoch, the test set once."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((260, 28, 28, 1), dtype=np.float32), np.arange(260) % 10
+    monkeypatch.setattr(data, "fashion_mnist_for_training", lambda: ((x[:200], y[:200]), (x[200:], y[200:])))
+    model, record = cnn.train_fashion_cnn(
+        epochs=2, batch_size=50, verbose=0, validation_images=40, model_overrides={"filters": (4, 8)}
+    )
+    assert len(record["history"]["val_accuracy"]) == len(record["history"]["accuracy"]) == 2
+    assert record["validation_images"] == 40 and record["epochs"] == 2
+    assert record["test_accuracy"] == cnn.classification_accuracy(model, x[200:], y[200:])
+    assert model.optimizer.iterations.numpy() == 2 * 4, "160 training images in batches of 50: 4 steps an epoch"
+
+
+def test_classification_accuracy_checks_its_labels():
+    model = cnn.create_fashion_cnn(filters=(4, 8), dense_units=8)
+    images = np.zeros((4, 28, 28, 1), np.float32)
+    predicted = cnn.predict_classes(model, images)
+    assert cnn.classification_accuracy(model, images, predicted) == 1.0
+    with pytest.raises(ValueError, match="labels have shape"):
+        cnn.classification_accuracy(model, images, predicted[:3])
+
+
+def test_fashion_training_is_the_recipe_train_fashion_cnn_defaults_to():
+    import inspect
+
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(cnn.train_fashion_cnn).parameters.items()
+    }
+    assert cnn.FASHION_TRAINING["model"] is cnn.FASHION_CNN
+    for key, value in cnn.FASHION_TRAINING.items():
+        if key != "model":
+            assert defaults[key] == value, key
