@@ -159,8 +159,8 @@ def _check_options(**flags_and_numbers: Any) -> None:
     for name in ("batch_norm", "pooling", "flip_augment"):
         if not isinstance(flags_and_numbers[name], bool):
             raise TypeError(f"{name} must be True or False, got {flags_and_numbers[name]!r}.")
-    checks.check_number(flags_and_numbers["bn_momentum"], "bn_momentum", low=0.0, high=1.0, high_open=True)
-    checks.check_number(flags_and_numbers["dropout"], "dropout", low=0.0, high=1.0, high_open=True)
+    checks.check_fraction(flags_and_numbers["bn_momentum"], "bn_momentum")
+    checks.check_fraction(flags_and_numbers["dropout"], "dropout")
     checks.check_positive_int(flags_and_numbers["dense_units"], "dense_units", minimum=0)
     if not isinstance(flags_and_numbers["name"], str) or not flags_and_numbers["name"]:
         raise TypeError(f"name must be a non-empty string, got {flags_and_numbers['name']!r}.")

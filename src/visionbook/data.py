@@ -1,10 +1,12 @@
 """Datasets the book uses, all of which work offline once installed.
 
-Fashion-MNIST is found on disk first (an explicit folder, Keras's own cache,
-or Debian's ``dataset-fashion-mnist`` package), checked by SHA-256, and only
-downloaded through :mod:`keras.datasets` when no copy exists and the network
-allows.  The small scikit-learn and scikit-image datasets ship inside those
-packages.
+Fashion-MNIST is read from a folder you name (the ``data_dir`` argument or
+the ``VISIONBOOK_FASHION_MNIST_DIR`` variable), which is used or refused,
+never replaced by another copy; without one, from Keras's own cache or
+Debian's ``dataset-fashion-mnist`` package, and only downloaded through
+:mod:`keras.datasets` when no copy exists and the network allows. Every file
+is checked by SHA-256. The small scikit-learn and scikit-image datasets ship
+inside those packages.
 """
 
 from __future__ import annotations
@@ -69,8 +71,16 @@ _HOW_TO_GET = (
 )
 
 
-class DatasetError(RuntimeError):
-    """A dataset is missing or damaged; the message says how to get it."""
+class DatasetError(OSError, ValueError):
+    """A dataset file is missing, damaged or foreign; the message says how to get it.
+
+    A file problem, so an ``OSError``; also a ``ValueError`` (the file's
+    content is wrong), so either ``except`` catches it.
+    """
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """The dataset, or a folder named to hold it, is not there."""
 
 
 def _keras_cache_dir() -> Path:
@@ -78,19 +88,44 @@ def _keras_cache_dir() -> Path:
     return Path(base) / "datasets" / "fashion-mnist"
 
 
-def fashion_mnist_search_path(data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The folders searched for Fashion-MNIST, in order of preference."""
-    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
-        raise TypeError(
-            f"data_dir must be a folder path (str or pathlib.Path), got {type(data_dir).__name__}."
-        )
-    candidates: list[Path] = []
+def _named_folder(data_dir: object) -> tuple[Path, str] | None:
+    """The folder the caller named (argument first, then the variable) and how, or None."""
     if data_dir is not None:
-        candidates.append(Path(data_dir))
-    if os.environ.get(DATA_DIR_ENV):
-        candidates.append(Path(os.environ[DATA_DIR_ENV]))
-    candidates += [_keras_cache_dir(), DEBIAN_DIR]
-    return candidates
+        return checks.check_path(data_dir, "data_dir"), "data_dir"
+    if os.environ.get(DATA_DIR_ENV, "").strip():
+        return Path(os.environ[DATA_DIR_ENV]), f"{DATA_DIR_ENV} (environment variable)"
+    return None
+
+
+def fashion_mnist_search_path(data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for Fashion-MNIST, in order of preference.
+
+    A folder named by ``data_dir`` (or else by ``VISIONBOOK_FASHION_MNIST_DIR``)
+    is the only one: it is used or refused, never silently replaced by
+    another copy. Without one, Keras's cache and then Debian's folder.
+    """
+    named = _named_folder(data_dir)
+    if named is not None:
+        return [named[0]]
+    return [_keras_cache_dir(), DEBIAN_DIR]
+
+
+def _check_named_folder(folder: Path, how: str) -> None:
+    """A named folder must hold the four files; say exactly what is missing."""
+    refused = (
+        "No other copy was used: a folder you name is used or refused. Fix it, "
+        f"or name none (neither data_dir nor {DATA_DIR_ENV}) to use the usual places."
+    )
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist (is it misspelt?)"
+        raise DatasetNotFoundError(f"{how}: {folder} {what}. {refused}")
+    missing = [name for name in FASHION_MNIST_SHA256 if not (folder / name).is_file()]
+    if missing:
+        present = sorted(p.name for p in folder.iterdir())[:8]
+        raise DatasetNotFoundError(
+            f"{how}: {folder} lacks {', '.join(missing)} (it holds {present or 'nothing'}); it must hold "
+            f"all four Fashion-MNIST files, {', '.join(FASHION_MNIST_SHA256)}, under these names. {refused}"
+        )
 
 
 def _read_idx(path: Path) -> tuple[np.ndarray, str]:
@@ -188,8 +223,10 @@ def load_fashion_mnist(
     :data:`FASHION_MNIST_CLASSES`).  Every file is checked against its
     SHA-256; a damaged file is reported and left untouched.
     """
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}.")
+    checks.check_flag(download, "download")
+    named = _named_folder(data_dir)
+    if named is not None:
+        _check_named_folder(*named)
     searched = fashion_mnist_search_path(data_dir)
     folder = _find_folder(searched)
     failure = ""
@@ -202,7 +239,7 @@ def load_fashion_mnist(
             if download
             else "No download was tried (download=False).\n"
         )
-        raise DatasetError(
+        raise DatasetNotFoundError(
             f"Fashion-MNIST was not found. Looked in:\n{where}\n{tried}{_HOW_TO_GET}"
         )
     arrays = {name: array.copy() for name, array in _load_verified(folder).items()}
@@ -237,6 +274,8 @@ def load_photo(name: str = "chelsea") -> np.ndarray:
     ``china`` and ``flower`` come from scikit-learn's sample images, the rest
     from :mod:`skimage.data`; none needs the network.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a photo's name (str), one of {', '.join(BUNDLED_PHOTOS)}; got {name!r}.")
     if name not in BUNDLED_PHOTOS:
         raise ValueError(
             f"Unknown photo {name!r}. Choose one of: {', '.join(BUNDLED_PHOTOS)}."
@@ -275,7 +314,8 @@ def to_unit_range(images: object, *, argument: str = "images") -> np.ndarray:
         if array.min() < 0 or array.max() > 255:
             raise ValueError(
                 f"{argument} are integers outside 0..255 "
-                f"(min {array.min()}, max {array.max()}): expected 8-bit pixels."
+                f"(min {array.min()}, max {array.max()}): expected 8-bit pixels "
+                "(uint8 0..255) or floats in [0, 1]; rescale them."
             )
         # One float32 array, divided in place: the obvious (array / 255.0)
         # first builds a float64 array twice the size, and fresh memory is
@@ -350,13 +390,34 @@ def as_batch(
             f"{argument} have shape {np.shape(images)}, but ({height}, {width}) "
             f"images with {channels} channel(s) were expected, as (n, {height}, "
             f"{width}, {channels}), (n, {height}, {width}) or a single image. "
-            + (
-                "Convert colour to grayscale first (skimage.color.rgb2gray)."
-                if channels == 1 and array.ndim == 4 and array.shape[-1] == 3
-                else "Resize them first (skimage.transform.resize)."
-            )
+            + _shape_fix(np.shape(images), height, width, channels)
         )
     return array
+
+
+def _shape_fix(shape: tuple[int, ...], height: int, width: int, channels: int) -> str:
+    """The fix for images of ``shape`` that are not ``(n, height, width, channels)``."""
+    size = (height, width)
+    colour_to_grey = "Convert colour to grayscale first (skimage.color.rgb2gray(x))."
+    if len(shape) == 4 and shape[1:3] == size:
+        if channels == 1 and shape[3] in (3, 4):
+            return colour_to_grey
+        if channels == 3 and shape[3] == 1:
+            return "Repeat the gray channel for colour: np.repeat(x, 3, axis=-1)."
+        return f"This model takes {channels} channel(s), these images have {shape[3]}."
+    if len(shape) == 4 and shape[2:] == size:
+        return "The channel axis comes first (channels-first): move it last with np.moveaxis(x, 1, -1)."
+    if len(shape) == 3 and shape[:2] == size and shape[2] in (3, 4) and channels == 1:
+        return "This is one colour image: " + colour_to_grey
+    if len(shape) == 3 and shape[1:] == size and shape[0] == channels:
+        return "This is one channels-first image: move the channels last with np.moveaxis(x, 0, -1)."
+    if len(shape) > 4 and all(d == 1 for d in shape[4:]):
+        return f"There are extra axes of length 1: np.squeeze them, e.g. x.reshape(-1, {height}, {width}, {channels})."
+    if len(shape) == 1 and shape[0] % (height * width) == 0 and shape[0]:
+        return f"These are flat pixels: reshape them, x.reshape(-1, {height}, {width})."
+    if len(shape) == 2 and shape[1] == height * width:
+        return f"Each row is a flattened image: reshape them, x.reshape(-1, {height}, {width})."
+    return "Resize them first (skimage.transform.resize)."
 
 
 def fashion_mnist_for_training(
@@ -386,53 +447,3 @@ def without_autotuning(dataset: Any) -> Any:
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
-
-
-def batches_like_fit(images: np.ndarray, labels: np.ndarray, batch_size: int) -> Any:
-    """The batches ``model.fit(images, labels, batch_size)`` trains on, from a tuner-off pipeline.
-
-    ``fit`` on NumPy arrays builds an autotuned tf.data pipeline of its own,
-    whose tuner threads compete with the training step on a 2-core CPU (see
-    :func:`without_autotuning`). This pipeline draws the same shuffled order
-    of the same batches (Keras's permutation, from the same unseeded shuffle
-    operation, so the seed set by ``keras.utils.set_random_seed`` gives the
-    same one; with that seed fixed, ``fit`` replays one order every epoch,
-    and so does this) and switches the tuner off. Trained on it, a model
-    gets bit-for-bit the weights ``fit`` on the arrays would give it, in
-    less time. Build it after setting the seed; pass ``shuffle=False`` to
-    ``fit`` (the pipeline shuffles).
-    """
-    import tensorflow as tf
-
-    images, labels = np.asarray(images), np.asarray(labels)
-    batch_size = checks.check_positive_int(batch_size, "batch_size")
-    if len(images) != len(labels) or len(images) == 0:
-        raise ValueError(
-            f"images and labels must be non-empty and of the same length, got {len(images)} and {len(labels)}."
-        )
-    count = len(images)
-    full_batches, last_batch = divmod(count, batch_size)
-
-    def permutation(_: Any) -> Any:
-        # As in Keras's feed for arrays: inside a tf.data function, the n-th
-        # random operation without a seed of its own is seeded by the global
-        # seed and n, so this first and only one draws Keras's permutation.
-        indices = tf.range(count, dtype=tf.int64)
-        indices = tf.random.shuffle(indices)
-        return indices
-
-    def split_into_batches(indices: Any) -> Any:
-        full = tf.reshape(indices[: full_batches * batch_size], [full_batches, batch_size])
-        batches = tf.data.Dataset.from_tensor_slices(full)
-        if last_batch:
-            batches = batches.concatenate(tf.data.Dataset.from_tensors(indices[full_batches * batch_size :]))
-        return batches
-
-    order = tf.data.Dataset.range(1).map(permutation).flat_map(split_into_batches)
-    # Known length: Keras then counts the epoch's steps as it does for arrays.
-    order = order.apply(tf.data.experimental.assert_cardinality(full_batches + (1 if last_batch else 0)))
-    arrays = tf.data.Dataset.from_tensors((tf.constant(images), tf.constant(labels))).repeat()
-    batches = tf.data.Dataset.zip((order, arrays)).map(
-        lambda indices, both: (tf.gather(both[0], indices), tf.gather(both[1], indices))
-    )
-    return without_autotuning(batches.prefetch(2))

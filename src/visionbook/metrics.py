@@ -36,6 +36,17 @@ def _real_matrix(values: object, argument: str) -> np.ndarray:
         raise TypeError(f"{argument} must be an array of real numbers ({err}).") from err
 
 
+def _probs_fix(p: np.ndarray) -> str:
+    if p.ndim == 1:
+        return (
+            " A vector looks like class indices: pass class probabilities, "
+            "metrics.probabilities(classifier, images) or classifier.predict(images)."
+        )
+    if p.ndim == 3 and p.shape[-1] == 1:
+        return " Drop the last axis: probs[..., 0]."
+    return ""
+
+
 def feature_extractor(classifier: keras.Model, layer: str | None = None) -> keras.Model:
     """A model that returns ``classifier``'s features: by default the input of its last layer."""
     checks.classifier_classes(classifier, "classifier")
@@ -48,7 +59,7 @@ def feature_extractor(classifier: keras.Model, layer: str | None = None) -> kera
             output = classifier.get_layer(layer).output
         except ValueError as err:
             raise ValueError(f"classifier has no layer {layer!r}.") from err
-    return keras.Model(classifier.input, output, name="features")
+    return keras.Model(classifier.inputs[0], output, name="features")  # Sequential too
 
 
 #: One feature model per judging classifier: building a new model on every call
@@ -145,7 +156,7 @@ def classifier_score(probs: object) -> float:
     """
     p = _real_matrix(probs, "probs")
     if p.ndim != 2 or p.shape[0] < 2 or p.shape[1] < 1:
-        raise ValueError(f"probs must be (samples >= 2, classes >= 1), got shape {p.shape}.")
+        raise ValueError(f"probs must be (samples >= 2, classes >= 1), got shape {p.shape}.{_probs_fix(p)}")
     if not np.all(np.isfinite(p)) or np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
         raise ValueError("probs must be probabilities: non-negative rows that sum to 1 (a softmax output).")
     p = np.clip(p, 1e-12, 1.0)
@@ -163,7 +174,7 @@ def class_coverage(probs: object, min_share: float = 0.02) -> dict[str, float]:
     """
     p = _real_matrix(probs, "probs")
     if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 1:
-        raise ValueError(f"probs must be (samples >= 1, classes >= 1), got shape {p.shape}.")
+        raise ValueError(f"probs must be (samples >= 1, classes >= 1), got shape {p.shape}.{_probs_fix(p)}")
     if not np.all(np.isfinite(p)):
         raise ValueError("probs contains NaN or infinite values: pass class probabilities (a softmax output).")
     checks.check_number(min_share, "min_share", low=0.0, high=1.0)

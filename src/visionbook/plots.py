@@ -2,6 +2,8 @@
 
 Every function draws with matplotlib and returns the figure, so a notebook
 shows it and a script can save it.  Nothing here trains or changes a model.
+:func:`save_animation`, the one function that writes a file, never replaces
+an existing one unless asked (``overwrite=True``).
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ def show_images(
     Accepts ``(n, h, w)``, ``(n, h, w, 1)`` or ``(n, h, w, 3)``.
     """
     ncols = checks.check_positive_int(ncols, "ncols")
-    size = checks.check_number(size, "size", low=0.0, low_open=True)
+    size = checks.check_number(size, "size", low=0.0, low_open=True, high=MAX_INCHES)
+    _check_cmap(cmap)
     array = data.to_unit_range(images)
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (3, 4) or (array.ndim == 4 and array.shape[-1] != 3):
         raise ValueError(
             f"images have shape {np.shape(images)}; expected (n, h, w), "
-            "(n, h, w, 1) or (n, h, w, 3)."
+            f"(n, h, w, 1) or (n, h, w, 3).{_grid_fix(np.shape(images))}"
         )
     if titles is not None and (
         isinstance(titles, (str, bytes)) or not isinstance(titles, (Sequence, np.ndarray))
@@ -58,6 +61,38 @@ def show_images(
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+#: The largest size, in inches, of one image of a figure (matplotlib cannot draw much larger figures).
+MAX_INCHES = 10.0
+
+
+def _check_pixels(pixels: int, argument: str, value: object) -> None:
+    """Refuse an image of ``pixels`` bytes too large for half this machine's memory."""
+    limit = checks.physical_memory_bytes() // 2
+    if pixels > limit:
+        raise ValueError(
+            f"{argument}={value!r} would make an image of {pixels:,} pixels, more than half this "
+            f"machine's memory: choose a smaller {argument}."
+        )
+
+
+def _check_cmap(cmap: object) -> None:
+    import matplotlib
+
+    if not isinstance(cmap, str) or cmap not in matplotlib.colormaps:
+        raise ValueError(f"cmap must be the name of a matplotlib colormap such as 'gray' or 'viridis', got {cmap!r}.")
+
+
+def _grid_fix(shape: tuple[int, ...]) -> str:
+    """The fix for a batch of images that is not ``(n, h, w[, 1 or 3])``."""
+    if len(shape) == 4 and shape[1] in (1, 3) and shape[-1] not in (1, 3):
+        return " The channel axis comes first (channels-first): move it last with np.moveaxis(x, 1, -1)."
+    if len(shape) == 2:
+        return " This is one image: pass [image] or image[None]."
+    if len(shape) == 3 and shape[-1] in (3, 4):
+        return " This looks like one colour image: pass image[None]."
+    return ""
 
 
 def plot_history(
@@ -119,7 +154,7 @@ def plot_filters(kernel: object, max_filters: int = 32, size: float = 0.9) -> Fi
             "model.get_layer(name).get_weights()[0] of a Conv2D layer."
         )
     max_filters = checks.check_positive_int(max_filters, "max_filters")
-    size = checks.check_number(size, "size", low=0.0, low_open=True)
+    size = checks.check_number(size, "size", low=0.0, low_open=True, high=MAX_INCHES)
     count = min(max_filters, weights.shape[-1])
     ncols = min(8, count)
     nrows = math.ceil(count / ncols)
@@ -140,7 +175,7 @@ def plot_feature_maps(
     """Show what one layer of ``model`` outputs for one image."""
     height, width, channels = checks.image_input_shape(model)
     max_maps = checks.check_positive_int(max_maps, "max_maps")
-    size = checks.check_number(size, "size", low=0.0, low_open=True)
+    size = checks.check_number(size, "size", low=0.0, low_open=True, high=MAX_INCHES)
     if not isinstance(layer_name, str):
         raise TypeError(f"layer_name must be a string, got {layer_name!r}.")
     try:
@@ -149,7 +184,7 @@ def plot_feature_maps(
         names = ", ".join(layer.name for layer in model.layers)
         raise ValueError(f"model has no layer {layer_name!r}; its layers are: {names}.") from err
     batch = data.as_batch(image, (height, width), channels, argument="image")[:1]
-    probe = keras.Model(model.input, layer.output)
+    probe = keras.Model(model.inputs[0], layer.output)  # inputs: Sequential models too
     maps = np.asarray(probe(batch, training=False))[0]
     if maps.ndim != 3:
         raise ValueError(f"layer {layer_name!r} outputs shape {maps.shape}, not feature maps.")
@@ -170,29 +205,14 @@ def plot_feature_maps(
 MAX_ANNOTATED_CLASSES = 30
 
 
-def _labels(values: object, argument: str, num_classes: int) -> np.ndarray:
-    """Integer class labels 0..num_classes-1 as a 1-D array, or a clear error."""
-    array = checks.as_numeric_array(values, argument)
-    if array.ndim != 1:
-        raise ValueError(f"{argument} must be a 1-D array of class indices, got shape {array.shape}.")
-    if array.dtype == bool:
-        array = array.astype("int64")
-    if not np.issubdtype(array.dtype, np.integer):
-        if not np.all(array == np.round(array)):
-            raise ValueError(f"{argument} must hold whole class indices; use np.argmax on probabilities first.")
-        array = array.astype("int64")
-    if array.min() < 0 or array.max() >= num_classes:
-        raise ValueError(
-            f"{argument} holds classes {int(array.min())}..{int(array.max())}, but there are "
-            f"{num_classes} class_names (indices 0..{num_classes - 1})."
-        )
-    return array
-
-
 def plot_confusion_matrix(
     y_true: object, y_pred: object, class_names: Sequence[str], normalize: bool = True
 ) -> Figure:
-    """A confusion matrix (rows: true class; columns: predicted), via scikit-learn."""
+    """A confusion matrix (rows: true class; columns: predicted), via scikit-learn.
+
+    ``y_true`` and ``y_pred`` are class indices or names from ``class_names``;
+    probabilities are refused with the fix (``np.argmax(p, axis=1)``).
+    """
     from sklearn.metrics import ConfusionMatrixDisplay
 
     if (
@@ -200,12 +220,12 @@ def plot_confusion_matrix(
         or np.ndim(class_names) != 1 or len(class_names) < 2
     ):
         raise ValueError(f"class_names must be a list of at least 2 names, got {class_names!r}.")
-    y_true = _labels(y_true, "y_true", len(class_names))
-    y_pred = _labels(y_pred, "y_pred", len(class_names))
+    class_names = [str(name) for name in class_names]
+    y_true = checks.as_class_indices(y_true, len(class_names), "y_true", class_names=class_names)
+    y_pred = checks.as_class_indices(y_pred, len(class_names), "y_pred", class_names=class_names)
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: one each per image.")
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be True or False, got {normalize!r}.")
+    normalize = checks.check_flag(normalize, "normalize")
     fig, ax = plt.subplots(figsize=(7, 6))
     ConfusionMatrixDisplay.from_predictions(
         y_true,
@@ -236,10 +256,15 @@ def image_grid(images: object, ncols: int = 8, padding: int = 1) -> np.ndarray:
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim != 3:
-        raise ValueError(f"images have shape {np.shape(images)}; expected (n, h, w) or (n, h, w, 1).")
+        raise ValueError(
+            f"images have shape {np.shape(images)}; expected (n, h, w) or (n, h, w, 1)."
+            + (" Colour images: convert them to grayscale first (skimage.color.rgb2gray(x))."
+               if array.ndim == 4 and array.shape[-1] in (3, 4) else _grid_fix(np.shape(images)))
+        )
     count, height, width = array.shape
     ncols = max(1, min(ncols, count))
     nrows = math.ceil(count / ncols)
+    _check_pixels((nrows * (height + padding) + padding) * (ncols * (width + padding) + padding), "padding", padding)
     grid = np.zeros((nrows * (height + padding) + padding, ncols * (width + padding) + padding), np.uint8)
     for i, image in enumerate(array):
         row, col = divmod(i, ncols)
@@ -248,10 +273,23 @@ def image_grid(images: object, ncols: int = 8, padding: int = 1) -> np.ndarray:
     return grid
 
 
-def save_animation(frames: Sequence[np.ndarray], path: str, seconds_per_frame: float = 0.4, scale: int = 3) -> str:
-    """Write uint8 frames (e.g. from :func:`image_grid`) as a looping GIF; return the path."""
+def save_animation(
+    frames: Sequence[np.ndarray],
+    path: str,
+    seconds_per_frame: float = 0.4,
+    scale: int = 3,
+    *,
+    overwrite: bool = False,
+) -> str:
+    """Write uint8 frames (e.g. from :func:`image_grid`) as a looping GIF; return the path.
+
+    An existing file at ``path`` is kept (``FileExistsError``) unless
+    ``overwrite=True``; the GIF is written to a temporary name first, so an
+    interrupted call leaves no half-written file.
+    """
     from PIL import Image
 
+    target = checks.check_output_path(path, "path", overwrite=overwrite, suffixes=(".gif",))
     if isinstance(frames, np.ndarray) and frames.ndim in (3, 4):
         frames = list(frames)
     if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence) or len(frames) == 0:
@@ -269,11 +307,18 @@ def save_animation(frames: Sequence[np.ndarray], path: str, seconds_per_frame: f
                 "uint8 image of the first frame's size, (h, w) or (h, w, 3), such as image_grid returns."
             )
         checked.append(array)
+    _check_pixels(sum(frame.size for frame in checked) * scale * scale, "scale", scale)
     pictures = [
         Image.fromarray(frame).resize((frame.shape[1] * scale, frame.shape[0] * scale), Image.NEAREST)
         for frame in checked
     ]
-    pictures[0].save(
-        path, save_all=True, append_images=pictures[1:], duration=int(seconds_per_frame * 1000), loop=0
+    checks.write_file(
+        target,
+        lambda tmp: pictures[0].save(
+            tmp, format="GIF", save_all=True, append_images=pictures[1:],
+            duration=int(seconds_per_frame * 1000), loop=0,
+        ),
+        overwrite=overwrite,
+        argument="path",
     )
     return str(path)

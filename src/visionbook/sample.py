@@ -6,7 +6,8 @@
 
 A ``.png`` output is one image grid; a ``.npy`` output holds the images as
 float32 ``(count, 28, 28, channels)`` in [0, 1].  An existing output file is
-never overwritten unless ``--force`` is given.
+never overwritten unless ``--force`` is given.  A wrong request ends with one
+line, ``error: ...``, and exit status 2 (as argparse's own errors do).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import visionbook  # noqa: F401  (quietens TensorFlow before it loads)
 import keras
 import numpy as np
 
-from visionbook import gan, plots, store
+from visionbook import checks, gan, plots, store
 
 
 class SamplingError(ValueError):
@@ -44,50 +45,62 @@ def load_generator(path: str | Path | None = None) -> keras.Model:
             )
         path = model_path
     if not isinstance(path, (str, Path)):
-        raise SamplingError(f"path must be a file path (str or Path), got {type(path).__name__}.")
+        raise SamplingError(f"--generator (path) must be a file path (str or Path), got {type(path).__name__}.")
     path = Path(path)
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
-        raise SamplingError(f"{path} {what}: pass the path of a saved generator (.keras).")
+        raise SamplingError(f"--generator (path): {path} {what}: pass the path of a saved generator (.keras).")
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as err:
-        raise SamplingError(f"{path} could not be loaded as a Keras model ({err}).") from err
+    except Exception as err:  # damaged, foreign, unsafe: all mean "not a usable generator"
+        raise SamplingError(f"--generator (path): {path} could not be loaded as a Keras model ({err}).") from err
     shape_in, shape_out = model.input_shape, model.output_shape
     if not (
         isinstance(shape_in, tuple) and len(shape_in) == 2
         and isinstance(shape_out, tuple) and len(shape_out) == 4
     ):
         raise SamplingError(
-            f"{path} is not a generator: it maps {shape_in} to {shape_out}, but a generator "
-            "maps noise vectors (None, latent_dim) to images (None, height, width, channels)."
+            f"--generator (path): {path} is not a generator: it maps {shape_in} to {shape_out}, but a "
+            "generator maps noise vectors (None, latent_dim) to images (None, height, width, channels)."
         )
     return model
 
 
 def write_samples(generator: keras.Model, out: str | Path, count: int = 64, seed: int = 0,
                   ncols: int = 8, force: bool = False) -> Path:
-    """Generate ``count`` images and write them to ``out`` (.png grid or .npy array)."""
-    if not isinstance(out, (str, Path)):
-        raise SamplingError(f"--out (out) must be a file path, got {type(out).__name__}.")
-    for option, value, minimum in (("--count", count, 1), ("--seed", seed, 0), ("--ncols", ncols, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise SamplingError(f"{option} ({option[2:]}) must be a whole number >= {minimum}, got {value!r}.")
-    out = Path(out)
-    if out.suffix not in (".png", ".npy"):
-        raise SamplingError(f"--out must end in .png (an image grid) or .npy (an array), got {out.name!r}.")
-    if out.exists() and not force:
-        raise SamplingError(f"{out} exists; choose another name or pass --force to overwrite it.")
+    """Generate ``count`` images and write them to ``out`` (.png grid or .npy array).
+
+    Every argument is checked before anything is generated; each error is a
+    :class:`SamplingError` that names the command-line option.
+    """
+    try:
+        checks.latent_input_size(generator, "generator")
+        height, width, channels = (d or 1 for d in generator.output_shape[1:])
+        count = checks.check_count(count, "--count (count)", item_bytes=3 * 4 * height * width * channels)
+        seed = checks.check_seed(seed, "--seed (seed)")
+        ncols = checks.check_positive_int(ncols, "--ncols (ncols)")
+        force = checks.check_flag(force, "--force (force)")
+        out = checks.check_output_path(out, "--out (out)", overwrite=force, suffixes=(".png", ".npy"))
+    except FileExistsError:
+        raise SamplingError(f"{out} exists; choose another name or pass --force to overwrite it.") from None
+    except (ValueError, TypeError, OSError) as err:
+        raise SamplingError(str(err)) from err
+    if out.suffix.lower() == ".png" and channels not in (1, 3):
+        raise SamplingError(f"a .png grid needs images of 1 or 3 channels, the generator makes {channels}: use .npy.")
     images = gan.sample(generator, count, seed=seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npy":
-        np.save(out, images)
+    if out.suffix.lower() == ".npy":
+        write = lambda path: np.save(path, images)  # noqa: E731
     else:
         from PIL import Image
 
         grid = plots.image_grid(images[..., 0] if images.shape[-1] == 1 else images, ncols=ncols)
-        Image.fromarray(grid).save(out)
-    return out
+        write = lambda path: Image.fromarray(grid).save(path, format="PNG")  # noqa: E731
+    try:
+        return checks.write_file(out, write, overwrite=force, argument="--out (out)")
+    except FileExistsError as err:
+        raise SamplingError(f"{err} Pass --force to overwrite it.") from err
+    except OSError as err:
+        raise SamplingError(f"--out (out): {out} could not be written ({err.strerror or err}).") from err
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         generator = load_generator(args.generator)
         out = write_samples(generator, args.out, args.count, args.seed, args.ncols, args.force)
-    except SamplingError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, MemoryError) as err:  # SamplingError, and whatever else a bad request meets
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"error: {message}", file=sys.stderr)
         return 2
     print(f"wrote {args.count} samples to {out}")
     return 0

@@ -6,7 +6,9 @@ a hash of the training configuration, so changing a hyper-parameter trains a
 new model instead of silently reusing an old one.  Files are written to a
 temporary name and renamed, so an interrupted run never leaves a half-written
 model; models are loaded with Keras's ``safe_mode``; a file that cannot be
-loaded is moved aside (never deleted) and the model is trained again.
+loaded, or one left without its partner by an interrupted run, is moved
+aside (never deleted) and the model is trained again. :func:`save` never
+replaces a stored model unless asked (``overwrite=True``).
 
 The folder is ``$VISIONBOOK_MODELS`` if set, else ``models/`` at the root of
 the book's repository, else ``visionbook-models/`` in the current folder.
@@ -27,13 +29,15 @@ from typing import Any
 import keras
 import numpy as np
 
+from visionbook import checks
+
 MODELS_ENV = "VISIONBOOK_MODELS"
 
 
 def models_dir() -> Path:
     """The folder that holds trained models (created on first use)."""
-    if os.environ.get(MODELS_ENV):
-        folder = Path(os.environ[MODELS_ENV])
+    if os.environ.get(MODELS_ENV, "").strip():
+        folder, how = Path(os.environ[MODELS_ENV]), f"{MODELS_ENV} (environment variable)"
     else:
         repo = Path(__file__).resolve().parents[2]
         folder = (
@@ -41,22 +45,26 @@ def models_dir() -> Path:
             if (repo / "_toc.yml").is_file()
             else Path.cwd() / "visionbook-models"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+        how = "the model folder"
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{how}: {folder} is a file, not a folder; name a folder for the models.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise type(err)(
+            f"{how}: the folder {folder} cannot be created ({err.strerror or err}); "
+            f"set {MODELS_ENV} to a folder you can write to."
+        ) from err
     return folder
 
 
-def _check_config(config: object) -> None:
-    if not isinstance(config, dict):
-        raise TypeError(f"config must be a dict of training settings, got {type(config).__name__}.")
-
-
 def config_key(config: dict[str, Any]) -> str:
-    """A short, stable hash of a JSON-serialisable training configuration."""
-    _check_config(config)
-    try:
-        text = json.dumps(config, sort_keys=True, default=str)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"config must have string keys and JSON-like values ({err}).") from err
+    """A short, stable hash of a training configuration of plain data (see :func:`checks.config_text`).
+
+    A value whose text changes between sessions (an object shown with its
+    memory address) is refused, since it would retrain the model every time.
+    """
+    text = checks.config_text(config, "config")
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -97,8 +105,8 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 _SAVEZ_RESERVED = {"file", "args", "kwds", "allow_pickle"}
 
 
-def _check_saveable(model: object, record: object, arrays: object) -> None:
-    if not isinstance(model, keras.Model):
+def _check_saveable(model: object, record: object, arrays: object, *, model_required: bool = True) -> None:
+    if model_required and not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
     if not isinstance(record, dict):
         raise TypeError(f"record must be a dict (history, results...), got {type(record).__name__}.")
@@ -119,12 +127,32 @@ def _check_saveable(model: object, record: object, arrays: object) -> None:
 
 
 def _move_aside(*paths: Path) -> str:
-    """Rename the existing ``paths`` to ``<name>.unreadable-<time>`` (never delete); return the time stamp."""
+    """Rename the existing ``paths`` to ``<name>.unreadable-<time>`` (never delete); return the time stamp.
+
+    A name already taken (two moves in one second) gets a number, so no
+    earlier copy is replaced.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    taken = lambda s: any(p.with_name(f"{p.name}.unreadable-{s}").exists() for p in paths)  # noqa: E731
+    base, number = stamp, 1
+    while taken(stamp):
+        stamp, number = f"{base}-{number}", number + 1
     for path in paths:
         if path.exists():
             path.rename(path.with_name(f"{path.name}.unreadable-{stamp}"))
     return stamp
+
+
+def _set_aside_incomplete(paths: tuple[Path, ...], what: str) -> None:
+    """Move aside what an interrupted run left (some of an entry's files, not all): never delete it."""
+    left = [p for p in paths if p.exists()]
+    if left:
+        stamp = _move_aside(*left)
+        warnings.warn(
+            f"{', '.join(p.name for p in left)}: an incomplete stored {what} (an interrupted run?) was "
+            f"moved aside to *.unreadable-{stamp}; it will be made again.",
+            stacklevel=3,
+        )
 
 
 def save(
@@ -133,17 +161,31 @@ def save(
     config: dict[str, Any],
     record: dict[str, Any],
     arrays: dict[str, np.ndarray] | None = None,
+    *,
+    overwrite: bool = False,
 ) -> Path:
     """Save ``model``, its ``record`` and optional ``arrays`` atomically.
 
     The record is written last, and :func:`load` needs it, so a run that is
-    interrupted part-way leaves nothing that a later run would trust.
+    interrupted part-way leaves nothing that a later run would trust. A
+    model already stored under ``name`` and ``config`` is kept (a
+    ``FileExistsError`` says so) unless ``overwrite=True``.
     """
     _check_saveable(model, record, arrays)
+    overwrite = checks.check_flag(overwrite, "overwrite")
     model_path, record_path = model_paths(name, config)
+    if not overwrite:
+        taken = [p for p in (model_path, record_path, arrays_path(name, config)) if p.exists()]
+        if taken:
+            raise FileExistsError(
+                f"a model is already stored as {name!r} with this config ({', '.join(p.name for p in taken)} "
+                f"in {model_path.parent}); it was kept. Pass overwrite=True to replace it, or use another name."
+            )
     record = {**record, "name": name, "config": config, "saved_at": time.time()}
     if arrays:
         _atomic_write(arrays_path(name, config), lambda p: np.savez_compressed(p, **arrays))
+    elif arrays_path(name, config).exists():  # the replaced model's arrays: kept, but not as this one's
+        _move_aside(arrays_path(name, config))
     _atomic_write(model_path, lambda p: model.save(p))
     _atomic_write(record_path, lambda p: p.write_text(json.dumps(record, indent=1, default=str)))
     return model_path
@@ -200,6 +242,7 @@ def load_or_train(
     if stored is not None:
         model, record = stored
         return model, {**record, "loaded_from_store": True}
+    _set_aside_incomplete((*model_paths(name, config), arrays_path(name, config)), "model")
     start = time.perf_counter()
     result = train()
     wall_seconds = time.perf_counter() - start
@@ -237,6 +280,8 @@ def load_or_compute(
     and computed again. The result gains ``"loaded_from_store"``, and
     ``"wall_seconds"`` (how long ``compute`` took) as :func:`load_or_train`.
     """
+    if not callable(compute):
+        raise TypeError(f"compute must be a function returning a dict, got {type(compute).__name__}.")
     record_path, array_path = results_paths(name, config)
     if record_path.is_file():
         try:
@@ -259,10 +304,10 @@ def load_or_compute(
         raise TypeError(f"compute must return a dict, got {type(result).__name__}.")
     record = {"wall_seconds": wall_seconds, **{k: v for k, v in result.items() if k != "arrays"}}
     arrays = result.get("arrays")
+    _check_saveable(None, result, arrays, model_required=False)
+    _set_aside_incomplete((record_path, array_path), "result")
     if arrays:
         _atomic_write(array_path, lambda p: np.savez_compressed(p, **arrays))
-    elif array_path.exists():
-        array_path.unlink()
     stored = {**record, "name": name, "config": config, "saved_at": time.time()}
     _atomic_write(record_path, lambda p: p.write_text(json.dumps(stored, indent=1, default=str)))
     return {**stored, **({"arrays": arrays} if arrays else {}), "loaded_from_store": False}

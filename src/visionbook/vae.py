@@ -224,6 +224,13 @@ def _as_real(x: Any, argument: str) -> Any:
     return x
 
 
+def _as_unit(x: Any, argument: str) -> Any:
+    """Tensors pass unchanged; arrays must hold pixel values, uint8 or in [0, 1]."""
+    if isinstance(x, (np.ndarray, list, tuple, int, float, np.number)):
+        return data.to_unit_range(x, argument=argument)
+    return x
+
+
 def _static_shape(x: Any) -> tuple[int | None, ...]:
     """The shape known without running anything: None for a dimension set only at run time."""
     shape = getattr(x, "shape", None)
@@ -244,8 +251,8 @@ def reconstruction_loss(images: Any, reconstructions: Any) -> Any:
     pixel probabilities. Summing (not averaging) keeps it on the same
     per-image scale as the KL term.
     """
-    images = _as_real(images, "images")
-    reconstructions = _as_real(reconstructions, "reconstructions")
+    images = _as_unit(images, "images")
+    reconstructions = _as_unit(reconstructions, "reconstructions")
     shape_a, shape_b = _static_shape(images), _static_shape(reconstructions)
     if not _shapes_agree(shape_a, shape_b, 4):
         raise ValueError(
@@ -367,8 +374,9 @@ def trained_fashion_vae(verbose: int | str = 2) -> tuple[keras.Model, keras.Mode
     start = time.perf_counter()
     vae, record = train_fashion_vae(**FASHION_VAE_TRAINING, verbose=verbose)
     record = {"wall_seconds": time.perf_counter() - start, **record}  # as store.load_or_train keeps it
-    store.save(vae.encoder, ENCODER_NAME, FASHION_VAE_TRAINING, record)
-    store.save(vae.decoder, DECODER_NAME, FASHION_VAE_TRAINING, record)
+    # The half that was found is replaced too: the two must come from one training run.
+    store.save(vae.encoder, ENCODER_NAME, FASHION_VAE_TRAINING, record, overwrite=True)
+    store.save(vae.decoder, DECODER_NAME, FASHION_VAE_TRAINING, record, overwrite=True)
     return vae.encoder, vae.decoder, {**record, "loaded_from_store": False}
 
 
@@ -442,7 +450,7 @@ def sample(decoder: keras.Model, count: int, seed: int = 0, std: float = 1.0) ->
     reaches regions of the latent space the training images rarely used.
     """
     latent_dim = _latent_dim(decoder)
-    count = checks.check_positive_int(count, "count")
+    count = checks.image_count(count, decoder, model_argument="decoder")
     seed = checks.check_seed(seed)
     std = checks.check_number(std, "std", low=0.0, low_open=True)
     latents = np.random.default_rng(seed).standard_normal((count, latent_dim)) * std

@@ -8,6 +8,12 @@ Manager (which would fetch a driver) never runs.
 The book is served over HTTP on 127.0.0.1 (a port the OS picks), as a reader
 or a host would see it. Each visit records the browser's console messages and
 every network request through Chromium's performance log.
+
+Every step waits for the element or state it then checks (an element
+present, the document loaded, fonts and images ready, a formula typeset),
+never for a fixed time or a changed URL: a slow or busy machine only makes
+the waits longer. :data:`WAIT_SECONDS` bounds each wait; it is generous, and
+costs nothing when the state arrives sooner.
 """
 
 from __future__ import annotations
@@ -15,10 +21,10 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import threading
-import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -33,6 +39,12 @@ STUDENT_HTML = ROOT / "_build" / "student" / "html"
 STUDENT_NOTEBOOKS = ROOT / "_build" / "student" / "notebooks"
 SLIDES = ROOT / "_build" / "slides"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+#: The longest any single wait may take (seconds): loading a page, typesetting
+#: its formulas, an element appearing. A wait ends as soon as its state
+#: holds, so this bound matters only on a machine that is very slow or
+#: under heavy load, where a short one would fail a correct book.
+WAIT_SECONDS = float(os.environ.get("VISIONBOOK_BROWSER_WAIT", "180"))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -76,12 +88,50 @@ def start_browser(profile_dir: Path):
     options.add_argument(f"--user-data-dir={profile_dir}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    driver.get("about:blank")  # let start-up traffic settle before the first page is judged
-    time.sleep(1)
-    drain_logs(driver)
+    driver.set_page_load_timeout(WAIT_SECONDS)
+    # _DESCRIBE_PAGE waits up to WAIT_SECONDS for each of four things.
+    driver.set_script_timeout(5 * WAIT_SECONDS)
+    driver.get("about:blank")
+    wait_for(driver, document_complete, "about:blank to load")
+    drain_logs(driver)  # start-up messages are not the first page's
     return driver
+
+
+def wait_for(driver, condition, what: str, seconds: float | None = None):
+    """Wait until ``condition(driver)`` is truthy and return its value; fail naming ``what``."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    timeout = WAIT_SECONDS if seconds is None else seconds
+    # An element found while the page changes may vanish before it is read: try again.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(
+        condition, f"waited {timeout:.0f} s for {what}"
+    )
+
+
+def document_complete(driver) -> bool:
+    """The document and everything it loads (scripts, styles, images) has loaded."""
+    return driver.execute_script("return document.readyState") == "complete"
+
+
+def open_page(driver, url: str, css: str = "article.bd-article"):
+    """Load ``url`` and wait until it has loaded and shows an element ``css``; return that element."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    driver.get(url)
+    wait_for(driver, document_complete, f"{url} to load")
+    return wait_for(driver, EC.presence_of_element_located((By.CSS_SELECTOR, css)), f"{css} on {url}")
+
+
+def settled(driver) -> bool:
+    """Loaded, fonts ready and every image decoded: what a screenshot needs."""
+    return bool(driver.execute_script(
+        "return document.readyState === 'complete'"
+        " && (!document.fonts || document.fonts.status === 'loaded')"
+        " && [...document.images].every(img => img.complete);"
+    ))
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -168,24 +218,30 @@ class PageReport:
 
 
 # Runs in the page: wait for MathJax and every image, then describe the page.
+# arguments[0] bounds each wait, in milliseconds (WAIT_SECONDS).
 _DESCRIBE_PAGE = """
+const limit = arguments[0];
 const done = arguments[arguments.length - 1];
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+const within = (promise) => Promise.race([promise, sleep(limit)]);
 (async () => {
-  // Wait (up to 30 s each) until the document is parsed and loaded, and until
-  // MathJax, where the page loads it, has started and typeset the page.
-  for (let t = 0; document.readyState !== "complete" && t < 600; t++) await sleep(50);
+  // Wait until the document is parsed and loaded, and until MathJax, where
+  // the page loads it, has started and typeset the page (each up to limit).
+  const start = Date.now();
+  while (document.readyState !== "complete" && Date.now() - start < limit) await sleep(50);
   const wantsMathJax = [...document.scripts].some(s => /mathjax/i.test(s.src || ""));
-  for (let t = 0; wantsMathJax && !(window.MathJax && MathJax.startup && MathJax.startup.promise) && t < 600; t++) {
+  const started = Date.now();
+  while (wantsMathJax && !(window.MathJax && MathJax.startup && MathJax.startup.promise)
+         && Date.now() - started < limit) {
     await sleep(50);
   }
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    try { await MathJax.startup.promise; } catch (e) {}
+    try { await within(MathJax.startup.promise); } catch (e) {}
   }
   const images = [...document.images];
   images.forEach(img => { img.loading = "eager"; });
   await Promise.all(images.map(img => img.complete ? null :
-      new Promise(resolve => { img.onload = img.onerror = resolve; setTimeout(resolve, 15000); })));
+      new Promise(resolve => { img.onload = img.onerror = resolve; setTimeout(resolve, limit); })));
   const broken = images.filter(img => !(img.complete && img.naturalWidth > 0))
                        .map(img => img.getAttribute("src"));
   const outputs = [...document.querySelectorAll(".cell_output")];
@@ -240,7 +296,7 @@ def _looks_unfinished(info: dict, url: str) -> bool:
     if info["mathPending"]:
         return True
     if info["prev"] is None and info["next"] is None:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(url, timeout=WAIT_SECONDS) as response:
             return b"prev-next-area" in response.read()
     return False
 
@@ -255,11 +311,11 @@ def visit(driver, url: str, base: str) -> PageReport:
     """
     drain_logs(driver)
     driver.get(url)
-    info = driver.execute_async_script(_DESCRIBE_PAGE)
+    info = driver.execute_async_script(_DESCRIBE_PAGE, int(WAIT_SECONDS * 1000))
     if _looks_unfinished(info, url):
         drain_logs(driver)
         driver.get(url)
-        info = driver.execute_async_script(_DESCRIBE_PAGE)
+        info = driver.execute_async_script(_DESCRIBE_PAGE, int(WAIT_SECONDS * 1000))
     report = PageReport(url=url, title=info["title"])
 
     for entry in driver.get_log("browser"):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bookcheck import NOTEBOOK_PAGES, ROOT, SLIDES, StaticServer, problems_of, visit
+from selenium.common.exceptions import TimeoutException
+
+from bookcheck import NOTEBOOK_PAGES, ROOT, SLIDES, StaticServer, problems_of, visit, wait_for
 
 
 def test_a_chapter_becomes_an_offline_slide_deck(browser):
@@ -21,9 +23,15 @@ def test_a_chapter_becomes_an_offline_slide_deck(browser):
         report = visit(browser, server.url(deck), server.base)
         problems = problems_of(report, deck, notebook=False)
         assert not problems, "\n".join(problems)
-        slides, images = browser.execute_script(
-            "return [document.querySelectorAll('.reveal .slides section').length,"
-            " [...document.images].filter(i => i.naturalWidth > 0).length];")
+        # reveal.js lays the deck out from a script: wait for its slides and a drawn figure.
+        counts = "return [document.querySelectorAll('.reveal .slides section').length," \
+                 " [...document.images].filter(i => i.complete && i.naturalWidth > 0).length];"
+        try:
+            wait_for(browser, lambda d: (lambda c: c[0] >= 5 and c[1] >= 1)(d.execute_script(counts)),
+                     f"{deck}'s slides and a figure")
+        except TimeoutException:
+            pass  # the assertions below say what is missing
+        slides, images = browser.execute_script(counts)
         assert slides >= 5, f"{deck} has only {slides} slides"
         assert images >= 1, f"{deck} shows no figure"
         assert report.math_total > 0, f"{deck}: no formula was typeset"

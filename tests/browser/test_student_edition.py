@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 
 import bookcheck
-from bookcheck import BOOK_HTML, NOTEBOOK_PAGES, ROOT, STUDENT_NOTEBOOKS
+from bookcheck import BOOK_HTML, NOTEBOOK_PAGES, ROOT, STUDENT_NOTEBOOKS, wait_for
 
 FENCE_START = re.compile(r"^(`{3,}|:{3,})\{solution(-start)?\}", re.MULTILINE)
 MARKUP = set("`*$_[]{}<>\\|#")
@@ -130,5 +131,8 @@ def test_student_pages_load_cleanly(student_html, browser):
             report = bookcheck.visit(browser, server.url(page), server.base)
             problems = bookcheck.problems_of(report, page, notebook=page in NOTEBOOK_PAGES)
             assert not problems, "\n".join(problems)
-            banner = browser.find_elements(By.CSS_SELECTOR, ".bd-header-announcement")
-            assert banner and "Student edition" in banner[0].text, f"{page}: no student-edition banner"
+            banner = wait_for(
+                browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".bd-header-announcement")),
+                f"the student-edition banner on {page}",
+            )
+            assert "Student edition" in banner.text, f"{page}: the banner says {banner.text!r}"

@@ -38,6 +38,17 @@ settings.load_profile("visionbook")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    if fuzzkit.KINDS:
+        terminalreporter.write_sep("-", "named mistakes, by kind (test_mistake_kinds.py)")
+        for kind in sorted(fuzzkit.KINDS):
+            terminalreporter.write_line(
+                f"{kind:>11}: {fuzzkit.KINDS_CLEAR[kind]} of {fuzzkit.KINDS[kind]} cases ended as they must"
+            )
+        if getattr(config, "cache", None) is not None:
+            config.cache.set(
+                "visionbook/mistake_kinds",
+                {kind: {"tried": fuzzkit.KINDS[kind], "clear": fuzzkit.KINDS_CLEAR[kind]} for kind in fuzzkit.KINDS},
+            )
     if not fuzzkit.CASES:
         return
     total = sum(fuzzkit.CASES.values())
@@ -45,7 +56,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     terminalreporter.write_sep("-", "bad-input properties (Hypothesis)")
     terminalreporter.write_line(
         f"{total} cases tried over {len(fuzzkit.CASES)} properties "
-        f"({errors} ended in a clear ValueError/TypeError, {total - errors} in a checked result); "
+        f"({errors} ended in a clear error, {total - errors} in a checked result); "
         f"profile: at most {EXAMPLES} examples per property, "
         f"{'fixed (derandomized) draws' if IN_CI else 'fresh random draws'}."
     )

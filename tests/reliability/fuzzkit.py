@@ -27,9 +27,12 @@ import visionbook  # noqa: F401  (quietens TensorFlow first)
 import keras
 
 PACKAGE = Path(visionbook.__file__).resolve().parent
-TIME_LIMIT = 120  # seconds; generous: this catches hangs, it does not time anything
+TIME_LIMIT = 300  # seconds; generous (a slow, busy machine): this catches hangs, it does not time anything
 CASES: Counter[str] = Counter()
 REJECTED: Counter[str] = Counter()
+#: Named mistakes of test_mistake_kinds.py, per kind: tried, and ended as they must.
+KINDS: Counter[str] = Counter()
+KINDS_CLEAR: Counter[str] = Counter()
 
 
 class UnclearError(AssertionError):
@@ -193,6 +196,18 @@ def pool(valid: Sequence[Any], invalid: Sequence[Any]) -> st.SearchStrategy[tupl
     return st.sampled_from([(v, True) for v in valid] + [(v, False) for v in invalid])
 
 
+def draw_arguments(
+    draw: st.DrawFn, table: dict[str, tuple[Sequence[Any], Sequence[Any]]], kwargs: dict[str, Any],
+    valid: bool = True, min_size: int = 1,
+) -> tuple[dict[str, Any], bool]:
+    """``kwargs`` with one or two arguments of ``table`` (name -> (valid values, invalid values)) drawn."""
+    kwargs = dict(kwargs)
+    for argument in draw(st.lists(st.sampled_from(sorted(table)), min_size=min_size, max_size=2, unique=True)):
+        value, ok = draw(pool(*table[argument]))
+        kwargs[argument], valid = value, valid and ok
+    return kwargs, valid
+
+
 POSITIVE_INTS = pool([1, 3, np.int64(2)], [0, -1, 2.5, True, "3", None, float("nan")])
 NON_NEGATIVE_INTS = pool([0, 7, np.int32(5), 2**40], [-1, 1.5, True, "0", None])
 SEEDS = pool([0, 7, np.int32(5), 2**32 - 1], [-1, 1.5, True, "0", None, 2**32])
@@ -281,7 +296,10 @@ def model(kind: str) -> keras.Model:
     return _MODELS[kind]
 
 
-ROLES = ("classifier", "classifier3", "rgb_classifier", "generator", "generator16", "encoder", "decoder", "decoder6")
+ROLES = (
+    "classifier", "classifier3", "rgb_classifier", "generator", "generator16", "encoder", "decoder", "decoder6",
+    "discriminator", "cgenerator", "cdiscriminator",
+)
 
 
 def build_all() -> None:
@@ -311,6 +329,19 @@ def _build(kind: str) -> keras.Model:
         return vae.create_decoder(latent_dim=4, filters=(4, 4))
     if kind == "decoder6":
         return vae.create_decoder(latent_dim=6, filters=(4, 4))
+    if kind == "discriminator":
+        image = keras.Input((28, 28, 1))
+        return keras.Model(image, layers.Dense(1)(layers.Flatten()(image)), name=kind)
+    if kind == "cgenerator":  # (noise (8,), label ()) -> image, 10 classes, as cgan builds it
+        noise, label = keras.Input((8,), name="noise"), keras.Input((), dtype="int32", name="label")
+        request = layers.Embedding(10, 4, name="label_embedding")(label)
+        x = layers.Dense(28 * 28)(layers.Concatenate()([noise, request]))
+        return keras.Model([noise, label], layers.Activation("tanh")(layers.Reshape((28, 28, 1))(x)), name=kind)
+    if kind == "cdiscriminator":  # (image, label) -> one logit
+        image, label = keras.Input((28, 28, 1), name="image"), keras.Input((), dtype="int32", name="label")
+        features = layers.Dense(4)(layers.Flatten()(image))
+        agreement = layers.Dot(axes=1)([features, layers.Embedding(10, 4)(label)])
+        return keras.Model([image, label], layers.Add()([layers.Dense(1)(features), agreement]), name=kind)
     raise KeyError(kind)
 
 
@@ -329,3 +360,11 @@ def _resolve(choice: tuple[Any, str]) -> tuple[Any, str]:
     if key not in _MODELS:
         raise RuntimeError("call fuzzkit.build_all() before drawing models")
     return _MODELS[key], kind
+
+
+def save_models(folder: Path) -> Path:
+    """Files the sampling command is given: a generator, a classifier and a damaged file."""
+    model("generator").save(folder / "generator.keras")
+    model("classifier").save(folder / "classifier.keras")
+    (folder / "junk.keras").write_bytes(b"junk")
+    return folder

@@ -33,7 +33,8 @@ from fuzzkit import arrays, attempt, expect, models, pool
 
 import visionbook  # noqa: F401
 import keras
-from visionbook import checks, cnn, data, gan, metrics, plots, sample, store, vae
+from visionbook import cgan, checks, cnn, data, gan, metrics, plots, sample, store, vae
+from visionbook.apps import cells, codes, signs
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -132,28 +133,42 @@ def test_load_photo(name):
         assert out.dtype == np.uint8 and out.ndim in (2, 3)
 
 
-DATA_DIRS = fuzzkit.pool([None, "/nonexistent/visionbook", Path("/nonexistent")], [5, 3.2, b"/tmp", ["/tmp"], {}])
+#: Folders named for Fashion-MNIST: "<copy>" is a complete copy (the data
+#: installed for the tests); a named folder that lacks it is refused, never
+#: replaced by another copy. ``search_ok``: a path the search path accepts.
+DATA_DIRS = st.sampled_from([
+    (None, True, True), ("<copy>", True, True), ("/nonexistent/visionbook", False, True),
+    (Path("/nonexistent"), False, True), ("/", False, True), ("", False, False), (5, False, False),
+    (3.2, False, False), (b"/tmp", False, False), (["/tmp"], False, False), ({}, False, False),
+])
 DOWNLOADS = fuzzkit.pool([False, True], [0, 1, "yes", None])
 
 
 @FEW
 @given(DATA_DIRS, DOWNLOADS)
 def test_load_fashion_mnist(data_dir, download):
-    # A valid but empty data_dir falls back to the other copies; the data is
-    # on disk, so download=True never reaches the network here.
-    (data_dir, dir_ok), (download, download_ok) = data_dir, download
-    ok, out = attempt(
-        "data.load_fashion_mnist",
-        lambda: data.load_fashion_mnist(data_dir, download=download),
-        ["data_dir", "download"],
-    )
-    expect(ok, dir_ok and download_ok, out, "load_fashion_mnist")
-    if ok:
-        (x_train, y_train), (x_test, _) = out
-        assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
-        assert y_train.max() == 9
-    ok, out = attempt("data.fashion_mnist_search_path", lambda: data.fashion_mnist_search_path(data_dir), ["data_dir"])
-    expect(ok, dir_ok, out, "fashion_mnist_search_path")
+    # The data is on disk, so download=True never reaches the network here.
+    (data_dir, dir_ok, search_ok), (download, download_ok) = data_dir, download
+    if data_dir == "<copy>":
+        data_dir = data._find_folder(data.fashion_mnist_search_path(None))
+    with mock.patch.dict(os.environ):
+        os.environ.pop(data.DATA_DIR_ENV, None)
+        ok, out = attempt(
+            "data.load_fashion_mnist",
+            lambda: data.load_fashion_mnist(data_dir, download=download),
+            ["data_dir", "download"],
+        )
+        expect(ok, dir_ok and download_ok, out, "load_fashion_mnist")
+        if ok:
+            (x_train, y_train), (x_test, _) = out
+            assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+            assert y_train.max() == 9
+        ok, out = attempt(
+            "data.fashion_mnist_search_path", lambda: data.fashion_mnist_search_path(data_dir), ["data_dir"]
+        )
+        expect(ok, search_ok, out, "fashion_mnist_search_path")
+        if ok and data_dir is not None:
+            assert out == [Path(data_dir)], "a named folder must be the only place searched"
 
 
 # --------------------------------------------------------------------------
@@ -183,11 +198,7 @@ CNN_BASE = {
 
 @st.composite
 def cnn_configs(draw):
-    config, valid = dict(CNN_BASE), True
-    for argument in draw(st.lists(st.sampled_from(sorted(CNN_ARGUMENTS)), min_size=1, max_size=2, unique=True)):
-        value, ok = draw(pool(*CNN_ARGUMENTS[argument]))
-        config[argument], valid = value, valid and ok
-    return config, valid
+    return fuzzkit.draw_arguments(draw, CNN_ARGUMENTS, CNN_BASE)
 
 
 @SOME
@@ -732,7 +743,7 @@ def test_plot_confusion_matrix(y_true, y_pred, class_names):
     )
 
     def labels_ok(y):
-        a = fuzzkit.as_numpy(y)
+        a = fuzzkit.as_numpy([y] if _is_int(y) else y)  # one index: one image
         if a is None or a.dtype.kind not in "buif" or a.ndim != 1 or a.size == 0:
             return False
         f = a.astype(np.float64)
@@ -740,28 +751,38 @@ def test_plot_confusion_matrix(y_true, y_pred, class_names):
             return False
         return bool(a.min() >= 0 and a.max() < len(class_names))
 
-    valid = names_ok and labels_ok(y_true) and labels_ok(y_pred) and np.shape(y_true) == np.shape(y_pred)
+    valid = names_ok and labels_ok(y_true) and labels_ok(y_pred) and np.size(y_true) == np.size(y_pred)
     expect(ok, valid, out, "plot_confusion_matrix")
 
 
 @FEW
 @given(st.sampled_from(["grids", "floats", "sizes", "empty", "array", "rgb"]), pool([0.4], [0.0, -1.0, "x"]),
-       fuzzkit.POSITIVE_INTS)
-def test_save_animation(tmp_path_factory, frames_kind, seconds, scale):
+       fuzzkit.POSITIVE_INTS, st.sampled_from(["new", "exists", "exists+overwrite", "folder", "under a file",
+                                               "not .gif"]))
+def test_save_animation(tmp_path_factory, frames_kind, seconds, scale, target):
     (seconds, seconds_ok), (scale, scale_ok) = seconds, scale
     grid = np.zeros((10, 12), np.uint8)
     frames = {
         "grids": [grid, grid + 5], "floats": [grid / 255.0], "sizes": [grid, np.zeros((5, 5), np.uint8)],
         "empty": [], "array": np.stack([grid, grid]), "rgb": [np.zeros((10, 12, 3), np.uint8)],
     }[frames_kind]
-    path = tmp_path_factory.mktemp("gif") / "a.gif"
+    folder = tmp_path_factory.mktemp("gif")
+    path = {"folder": folder, "under a file": folder / "file" / "a.gif", "not .gif": folder / "a.png"}.get(
+        target, folder / "a.gif")
+    (folder / "file").write_bytes(b"x")
+    if target.startswith("exists"):
+        path.write_bytes(b"the user's own file")
     ok, out = attempt(
-        "plots.save_animation", lambda: plots.save_animation(frames, str(path), seconds, scale),
-        ["frames", "seconds_per_frame", "scale"],
+        "plots.save_animation",
+        lambda: plots.save_animation(frames, str(path), seconds, scale, overwrite=target == "exists+overwrite"),
+        ["frames", "seconds_per_frame", "scale", "path"], clear_errors=(ValueError, TypeError, OSError),
     )
-    expect(ok, frames_kind in ("grids", "array", "rgb") and seconds_ok and scale_ok, out, f"save_animation({frames_kind})")
+    valid = frames_kind in ("grids", "array", "rgb") and seconds_ok and scale_ok
+    expect(ok, valid and target in ("new", "exists+overwrite"), out, f"save_animation({frames_kind}, {target})")
     if ok:
-        assert path.stat().st_size > 0
+        assert path.stat().st_size > 0 and path.read_bytes()[:3] == b"GIF"
+    elif target == "exists":
+        assert path.read_bytes() == b"the user's own file", "a refused call changed the user's file"
 
 
 # --------------------------------------------------------------------------
@@ -769,7 +790,10 @@ def test_save_animation(tmp_path_factory, frames_kind, seconds, scale):
 # --------------------------------------------------------------------------
 
 NAMES = pool(["tiny", "a.b-c_1"], ["", ".hidden", "../x", "a/b", "a\\b", "nul\x00", 5, None, "é", "x" * 300])
-CONFIGS = pool([{}, {"a": 1}, {"nested": {"x": [1, 2]}, "obj": object()}], [[1, 2], None, "cfg", {1: "a", "b": 2}])
+CONFIGS = pool(
+    [{}, {"a": 1}, {"nested": {"x": [1, 2]}, "t": (1, 2.5), "n": None}, {"np": np.int64(3), "p": Path("/x")}],
+    [[1, 2], None, "cfg", {1: "a", "b": 2}, {"obj": object()}, {"f": print}, {"nested": {"m": keras.Input}}],
+)
 
 
 @pytest.fixture(scope="module")
@@ -834,11 +858,7 @@ def test_store_save_and_load_or_train(model_folder, model, record, arrays_):
 
 @pytest.fixture(scope="module")
 def saved_files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sample")
-    fuzzkit.model("generator").save(folder / "generator.keras")
-    fuzzkit.model("classifier").save(folder / "classifier.keras")
-    (folder / "junk.keras").write_bytes(b"junk")
-    return folder
+    return fuzzkit.save_models(tmp_path_factory.mktemp("sample"))
 
 
 @FEW
@@ -884,3 +904,569 @@ def test_sampling_cli_main(saved_files, model_folder, argv):
     assert code in (0, 2), f"main({argv}) returned {code}"
     if code == 2:
         fuzzkit.REJECTED["sample.main"] += 1
+
+
+# --------------------------------------------------------------------------
+# checks: the shared checks themselves, against simple reference answers
+# --------------------------------------------------------------------------
+
+NUMBERS = st.one_of(
+    st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(),
+    st.text(max_size=3), st.sampled_from([np.int64(3), np.float32(0.5), np.bool_(True), 2**40, -1, 0, 1, 30, 1.0]),
+)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+@given(NUMBERS)
+def test_check_numbers(value):
+    ok, out = attempt("checks.check_seed", lambda: checks.check_seed(value, "seed"), ["seed"])
+    expect(ok, _is_int(value) and 0 <= value <= 2**32 - 1, out, f"check_seed({value!r})")
+    ok, out = attempt("checks.check_fraction", lambda: checks.check_fraction(value, "dropout"), ["dropout"])
+    expect(ok, _is_real(value) and math.isfinite(value) and 0 <= value < 1, out, f"check_fraction({value!r})")
+    if not ok and _is_real(value) and 1 < value <= 100:
+        assert "percentage" in str(out)
+    ok, out = attempt("checks.check_flag", lambda: checks.check_flag(value, "switch"), ["switch"])
+    expect(ok, isinstance(value, (bool, np.bool_)), out, f"check_flag({value!r})")
+    ok, out = attempt(
+        "checks.check_count", lambda: checks.check_count(value, "count", item_bytes=3136), ["count"]
+    )
+    fits = _is_int(value) and 1 <= value and value * 3136 <= checks.physical_memory_bytes() // 2
+    expect(ok, fits, out, f"check_count({value!r})")
+
+
+LABEL_VALUES = st.one_of(
+    arrays(((5,), (5, 1), (5, 3), (0,), (2, 2, 2), ()), ("label", "int_ok", "unit64", "normal", "nan", "str", "bool",
+                                                          "object", "ragged"), random_shapes=False),
+    st.lists(st.sampled_from(["Coat", "bag", "Cape", 3, "T-shirt/top"]), min_size=1, max_size=4),
+    st.sampled_from([3, -1, 12, "Coat", "Cape", 2.0, 2.5, None, True]),
+)
+
+
+def _labels_reference(values, num_classes, names):
+    """The int64 indices as_class_indices must return, or None where it must refuse."""
+    lowered = [n.lower() for n in names] if names is not None else None
+    if isinstance(values, str):
+        values = [values]
+    if isinstance(values, list) and any(isinstance(v, str) for v in values):
+        known = [
+            lowered.index(v.lower()) if isinstance(v, str) and lowered is not None and v.lower() in lowered[:num_classes]
+            else v if _is_int(v) and 0 <= v < num_classes else None
+            for v in values
+        ]
+        return None if None in known else np.array(known)
+    if isinstance(values, (bool, np.bool_)) or values is None:
+        return None
+    a = fuzzkit.as_numpy([values] if _is_int(values) else values)
+    if a is None or a.dtype.kind not in "biuf" or a.size == 0:
+        return None
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1 or not np.all(np.isfinite(a.astype(float))) or not np.all(a == np.round(a)):
+        return None
+    a = a.astype(np.int64)
+    return a if a.min() >= 0 and a.max() < num_classes else None
+
+
+@given(LABEL_VALUES, st.sampled_from([None, data.FASHION_MNIST_CLASSES]))
+def test_as_class_indices(values, names):
+    ok, out = attempt(
+        "checks.as_class_indices", lambda: checks.as_class_indices(values, 10, "labels", class_names=names),
+        ["labels"],
+    )
+    reference = _labels_reference(values, 10, names)
+    expect(ok, reference is not None, out, f"as_class_indices({values!r})")
+    a = fuzzkit.as_numpy(values)
+    if ok:
+        np.testing.assert_array_equal(out, reference)
+    elif a is not None and a.dtype.kind in "biuf" and a.ndim == 2 and a.shape[1] > 1:
+        assert "np.argmax" in str(out), "probabilities must be answered with the argmax fix"
+
+
+def _ambiguous_labels(labels) -> bool:
+    """Whole-valued float or boolean labels: one function may take them, another refuse them."""
+    a = fuzzkit.as_numpy(labels)
+    return a is not None and a.dtype.kind in "bf" and a.size > 0
+
+
+# --------------------------------------------------------------------------
+# configurations: every setting of the book's configurations, mutated
+# --------------------------------------------------------------------------
+
+#: Valid and invalid values for a setting, by kind (see checks.check_config).
+SETTING_VALUES = {
+    "count": ([1, 7], [0, -1, 2.5, True, "3", None, float("nan")]),
+    "seed": ([0, 7, 2**32 - 1], [-1, 2**32, 1.5, "0", None]),
+    "rate": ([1e-4, 3e-3], [0.0, -1e-3, float("nan"), float("inf"), "fast", None]),
+    "fraction": ([0.0, 0.5], [1.0, -0.1, 30, float("nan"), "0.5"]),
+    "widths": ([(4, 4)], [(4.0, 4), (0, 4), "44", 4, None]),
+    "flag": ([True, False], [1, "yes", None]),
+}
+
+
+def _kind_of(key: str, value) -> str | None:
+    if key.endswith("seed"):
+        return "seed"
+    if key.endswith("learning_rate"):
+        return "rate"
+    if key in ("beta_1", "beta_2", "decay_from") or key.endswith("dropout"):
+        return "fraction"
+    if key.endswith("widths"):
+        return "widths"
+    if isinstance(value, bool):
+        return "flag"
+    if key in ("batch_size", "epochs", "latent_dim", "embedding_dim"):
+        return "count"
+    return None
+
+
+@st.composite
+def mutated_configs(draw, template):
+    """``(config, valid)``: ``template`` with one or two settings changed, or broken as a whole."""
+    config, valid = dict(template), True
+    how = draw(st.sampled_from(["settings", "settings", "settings", "missing", "unknown", "object", "type"]))
+    if how == "missing":
+        config.pop(draw(st.sampled_from(sorted(template))))
+        return config, False
+    if how == "unknown":
+        config[draw(st.sampled_from(["learning_rat", "lr", "epoch"]))] = 1
+        return config, False
+    if how == "object":
+        return {**config, draw(st.sampled_from(sorted(template))): object()}, False
+    if how == "type":
+        return draw(st.sampled_from([None, [1, 2], "FASHION_GAN"])), False
+    keys = [k for k in sorted(template) if _kind_of(k, template[k])]
+    for key in draw(st.lists(st.sampled_from(keys), min_size=1, max_size=2, unique=True)):
+        good, bad = SETTING_VALUES[_kind_of(key, template[key])]
+        value, ok = draw(pool(good, bad))
+        config[key], valid = value, valid and ok
+    return config, valid
+
+
+BUILDERS = {"gan.build_fashion_gan": gan.FASHION_GAN, "cgan.build_conditional_gan": cgan.FASHION_CGAN}
+
+
+@FEW
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+@given(data_=st.data())
+def test_build_gan_from_config(builder, data_):
+    template = BUILDERS[builder]
+    config, valid = data_.draw(mutated_configs(template))
+    build = getattr({"gan": gan, "cgan": cgan}[builder.split(".")[0]], builder.split(".")[1])
+    ok, out = attempt(builder, lambda: build(config), ["config", *template])
+    expect(ok, valid, out, f"{builder}({config})")
+
+
+@FEW
+@given(st.sampled_from([gan.FASHION_GAN, cgan.FASHION_CGAN, cnn.FASHION_TRAINING, vae.FASHION_VAE_TRAINING]).flatmap(
+    lambda template: st.tuples(st.just(template), mutated_configs(template))))
+def test_check_config(case):
+    template, (config, valid) = case
+    ok, out = attempt("checks.check_config", lambda: checks.check_config(config, template), ["config"])
+    expect(ok, valid, out, f"check_config({config})")
+
+
+@FEW
+@given(st.sampled_from(["train_fashion_gan", "train_conditional_gan"]).flatmap(
+    lambda name: st.tuples(st.just(name), mutated_configs(gan.FASHION_GAN if name == "train_fashion_gan"
+                                                          else cgan.FASHION_CGAN))))
+def test_training_configs_are_checked_before_training(case):
+    name, (config, valid) = case
+    train = getattr(gan if name == "train_fashion_gan" else cgan, name)
+    with mock.patch.object(data, "load_fashion_mnist", _reached), \
+            mock.patch.object(data, "fashion_mnist_for_training", _reached):
+        try:
+            ok, out = attempt(f"{name}(config)", lambda: train(config), ["config", *(config or {})])
+        except Reached:
+            assert valid, f"{name}({config}) went on to training"
+            return
+    assert not valid, f"{name}({config}) refused a valid configuration: {out}"
+
+
+# --------------------------------------------------------------------------
+# gan and cgan: the players, in the right order and of matching sizes
+# --------------------------------------------------------------------------
+
+
+@SOME
+@given(models("generator", "generator16", "discriminator", "classifier", "cgenerator"),
+       models("discriminator", "generator", "classifier", "cdiscriminator"),
+       pool([None, "match"], [64, 0, -1, 2.5, "8"]), fuzzkit.SEEDS)
+def test_gan_players(generator, discriminator, latent_dim, seed):
+    (g, g_kind), (d, d_kind), (latent, latent_ok), (seed, seed_ok) = generator, discriminator, latent_dim, seed
+    if latent == "match":
+        latent = {"generator": 8, "generator16": 16}.get(g_kind, 8)
+    kwargs = {} if latent is None else {"latent_dim": latent}
+    ok, out = attempt(
+        "gan.GAN", lambda: gan.GAN(g, d, seed=seed, **kwargs), ["generator", "discriminator", "latent_dim", "seed"]
+    )
+    valid = g_kind in ("generator", "generator16") and d_kind == "discriminator" and latent_ok and seed_ok
+    expect(ok, valid, out, f"GAN({g_kind}, {d_kind}, latent_dim={latent})")
+
+
+@SOME
+@given(models("cgenerator", "generator", "cdiscriminator"), models("cdiscriminator", "discriminator", "cgenerator"),
+       pool([10], [3, 0, 2.5, None]), fuzzkit.SEEDS)
+def test_conditional_gan_players(generator, discriminator, num_classes, seed):
+    (g, g_kind), (d, d_kind), (classes, classes_ok), (seed, seed_ok) = generator, discriminator, num_classes, seed
+    ok, out = attempt(
+        "cgan.ConditionalGAN", lambda: cgan.ConditionalGAN(g, d, num_classes=classes, seed=seed),
+        ["generator", "discriminator", "num_classes", "seed"],
+    )
+    valid = g_kind == "cgenerator" and d_kind == "cdiscriminator" and classes_ok and seed_ok
+    expect(ok, valid, out, f"ConditionalGAN({g_kind}, {d_kind})")
+
+
+CGAN_LABELS = st.one_of(
+    arrays(((3,), (3, 1), (3, 10), (0,), ()), ("label", "int_ok", "unit64", "nan", "str", "bool"), random_shapes=False),
+    st.lists(st.sampled_from(["Coat", "bag", "Cape", 3, 12]), min_size=1, max_size=3),
+    st.sampled_from([3, 12, -1, "Coat", "Cape", 2.5, None]),
+)
+
+
+@SOME
+@given(models("cgenerator", "generator", "classifier"), CGAN_LABELS,
+       st.one_of(st.none(), arrays(((3, 8), (1, 8), (3, 4), (8,)), fuzzkit.LATENT_KINDS, random_shapes=False)),
+       fuzzkit.SEEDS)
+def test_cgan_generate(model, labels, noise, seed):
+    (net, kind), (seed, seed_ok) = model, seed
+    ok, out = attempt(
+        "cgan.generate", lambda: cgan.generate(net, labels, noise, seed), ["generator", "labels", "noise", "seed"]
+    )
+    reference = _labels_reference(labels, 10, data.FASHION_MNIST_CLASSES)
+    valid = kind == "cgenerator" and reference is not None and (noise is not None or seed_ok)
+    if valid and noise is not None:
+        valid = fuzzkit.latent_ok(noise, 8) and fuzzkit.latent_count(noise) == len(reference)
+    if not (valid and _ambiguous_labels(labels)):
+        expect(ok, valid, out, f"cgan.generate({kind}, {labels!r})")
+    if ok:
+        assert out.shape == (len(reference), 28, 28, 1) and 0.0 <= out.min() and out.max() <= 1.0
+
+
+@FEW
+@given(models("cgenerator", "generator"), pool([1, 2], [0, -1, 1.5, 10**13]), fuzzkit.SEEDS,
+       st.sampled_from([None, [1, 2], ["Coat"], [12], "Bag"]))
+def test_cgan_sample_classes(model, per_class, seed, classes):
+    (net, kind), (per_class, count_ok), (seed, seed_ok) = model, per_class, seed
+    ok, out = attempt(
+        "cgan.sample_classes", lambda: cgan.sample_classes(net, per_class, seed, classes),
+        ["generator", "per_class", "seed", "classes"],
+    )
+    classes_ok = classes is None or _labels_reference(classes, 10, data.FASHION_MNIST_CLASSES) is not None
+    expect(ok, kind == "cgenerator" and count_ok and seed_ok and classes_ok, out, f"sample_classes({kind})")
+    if ok:
+        wanted = 10 if classes is None else len(np.atleast_1d(classes))
+        assert out[0].shape == (wanted * per_class, 28, 28, 1) and len(out[1]) == wanted * per_class
+
+
+@FEW
+@given(models("classifier", "classifier3", "generator"), arrays(((4, 28, 28), (4, 28, 28, 1), (3, 28, 28), (4, 1, 28, 28)),
+                                                                ("uint8", "unit32", "scaled255"), random_shapes=False),
+       CGAN_LABELS)
+def test_cgan_class_match_and_spread(model, images, labels):
+    net, kind = model
+    ok, out = attempt(
+        "cgan.class_match", lambda: cgan.class_match(net, images, labels), ["judge", "model", "images", "labels"]
+    )
+    if ok:
+        assert 0.0 <= out["overall"] <= 1.0
+        assert kind.endswith("classifier") or kind == "classifier3"
+    ok, out = attempt("cgan.class_spread", lambda: cgan.class_spread(images, labels), ["images", "labels"])
+    if ok:
+        assert out.shape == (10,)
+
+
+@FEW
+@given(arrays(((6, 28, 28), (6, 28, 28, 1), (6, 32, 32)), ("uint8", "unit32", "scaled255"), random_shapes=False),
+       CGAN_LABELS, pool([1, 2], [0, -1, 1.5, 100]), fuzzkit.SEEDS)
+def test_cgan_labelled_dataset(images, labels, batch_size, seed):
+    (size, size_ok), (seed, seed_ok) = batch_size, seed
+    ok, out = attempt(
+        "cgan.labelled_dataset", lambda: cgan.labelled_dataset(images, labels, size, seed),
+        ["images", "labels", "batch_size", "seed"],
+    )
+    reference = _labels_reference(labels, 10, data.FASHION_MNIST_CLASSES)
+    valid = size_ok and seed_ok and fuzzkit.image_batch_ok(images) and reference is not None
+    valid = valid and len(reference) == fuzzkit.batch_shape(np.shape(images), (28, 28), 1)[0] and size <= len(reference)
+    if not (valid and _ambiguous_labels(labels)):
+        expect(ok, valid, out, "labelled_dataset")
+
+
+@FEW
+@given(pool([8], [0, -1, 2.5]), pool([10], [1, 0, 2.5]), pool([4], [0, 4.0]),
+       pool([(8, 4)], [(8.0, 4), (0, 4), "84", None]))
+def test_conditional_networks(latent_dim, num_classes, embedding_dim, widths):
+    args = [latent_dim, num_classes, embedding_dim, widths]
+    values = [v for v, _ in args]
+    ok, out = attempt(
+        "cgan.create_conditional_generator", lambda: cgan.create_conditional_generator(*values),
+        ["latent_dim", "num_classes", "embedding_dim", "widths"],
+    )
+    expect(ok, all(v for _, v in args), out, "create_conditional_generator")
+    ok, out = attempt(
+        "cgan.create_conditional_discriminator",
+        lambda: cgan.create_conditional_discriminator(values[1], widths=values[3]), ["num_classes", "widths"],
+    )
+    expect(ok, num_classes[1] and widths[1], out, "create_conditional_discriminator")
+
+
+@FEW
+@given(pool([1, 3], [0, -1, 1.5, 7000]), fuzzkit.SEEDS)
+def test_cgan_labelled_subset(per_class, seed):
+    (per_class, count_ok), (seed, seed_ok) = per_class, seed
+    ok, out = attempt(
+        "cgan.labelled_subset", lambda: cgan.labelled_subset(per_class, seed), ["per_class", "seed"]
+    )
+    expect(ok, count_ok and seed_ok, out, "labelled_subset")
+    if ok:
+        assert out[0].shape == (10 * per_class, 28, 28) and np.bincount(out[1]).tolist() == [per_class] * 10
+
+
+@FEW
+@given(fuzzkit.POSITIVE_INTS, fuzzkit.SEEDS)
+def test_class_frames_callback(rows, seed):
+    (rows, rows_ok), (seed, seed_ok) = rows, seed
+    ok, out = attempt("cgan.ClassFrames", lambda: cgan.ClassFrames(rows, seed), ["rows", "seed"])
+    expect(ok, rows_ok and seed_ok, out, "ClassFrames")
+
+
+# --------------------------------------------------------------------------
+# apps: codes, signs, cells
+# --------------------------------------------------------------------------
+
+DIGITS, DIGIT_LABELS = data.load_digits_images()
+CODE_ARGUMENTS = {
+    "count": ([0, 3], [-1, 2.5, True, "3", None, 10**13]),
+    "length": ([1, 3], [0, -1, 1.5, None]),
+    "width": ([64], [0, 10, 64.0, "64"]),
+    "height": ([12, 9], [0, 12.5]),  # 9: too low for a jitter of 2 (checked below)
+    "gap": ([(1, 3), (-2, 3), [0, 0]], [(3, 1), (-5, 1), 2, (1.5, 3), ("a", 2), (1, 2, 3)]),
+    "jitter": ([0, 2], [-1, 1.5, None]),
+    "noise": ([0.0, 0.03], [-0.1, float("nan"), float("inf"), 2.0, "0.1"]),
+    "seed": ([0, 9], [-1, 2**32, 1.5, None]),
+}
+
+
+@st.composite
+def code_calls(draw):
+    kwargs, valid = fuzzkit.draw_arguments(draw, CODE_ARGUMENTS, {"count": 3, "length": 3})
+    which = draw(st.sampled_from(["digits", "digits", "x16", "28x28", "names", "labels12", "short", "empty"]))
+    images, labels = DIGITS[:20], DIGIT_LABELS[:20]
+    images, labels = {
+        "x16": (images * 16, labels), "28x28": (np.zeros((20, 28, 28)), labels),
+        "names": (images, [str(v) for v in labels]), "labels12": (images, np.full(20, 12)),
+        "short": (images, labels[:5]), "empty": (images[:0], labels[:0]),
+    }.get(which, (images, labels))
+    return images, labels, kwargs, valid and which == "digits"
+
+
+@SOME
+@given(code_calls())
+def test_compose_codes(case):
+    images, labels, kwargs, valid = case
+    ok, out = attempt(
+        "codes.compose_codes", lambda: codes.compose_codes(images, labels, **kwargs),
+        ["images", "labels", *CODE_ARGUMENTS],
+    )
+    if valid:  # impossible combinations (a gap too wide for the canvas) are refused too
+        height, jitter = kwargs.get("height", 12), kwargs.get("jitter", 2)
+        gap_max = kwargs.get("gap", (1, 3))[1]
+        valid = height >= 8 + 2 * jitter and kwargs.get("width", 64) >= codes.min_code_width(kwargs["length"], gap_max)
+    expect(ok, valid, out, f"compose_codes({kwargs})")
+    if ok:
+        canvases, truth = out
+        assert canvases.shape == (kwargs["count"], kwargs.get("height", 12), kwargs.get("width", 64))
+        assert truth.shape == (kwargs["count"], kwargs["length"]) and canvases.dtype == np.float32
+        assert np.all(np.isfinite(canvases)) and np.all((0.0 <= canvases) & (canvases <= 1.0))
+
+
+CANVASES = arrays(((12, 40), (12, 8), (2, 12, 40), (40,), (0, 5)), ("unit32", "unit64", "scaled255", "nan", "str",
+                                                                    "complex", "bool", "uint8"), random_shapes=False)
+
+
+@SOME
+@given(CANVASES, pool([None, 1, 3], [0, -1, 1.5, "2"]), pool([0.25, 1], [0.0, -0.5, 2.0, float("nan")]))
+def test_segment_and_cut_codes(canvas, expected, ink):
+    (expected, expected_ok), (ink, ink_ok) = expected, ink
+    a = fuzzkit.as_numpy(canvas)
+    canvas_ok = (
+        a is not None and a.dtype.kind in "bf" and a.ndim == 2 and a.size > 0
+        and bool(np.all(np.isfinite(a.astype(float)))) and a.min() >= 0 and a.max() <= 1
+    )
+    ok, spans = attempt(
+        "codes.segment_code", lambda: codes.segment_code(canvas, expected, ink), ["canvas", "expected", "ink"]
+    )
+    expect(ok, canvas_ok and expected_ok and ink_ok, spans, "segment_code")
+    if not ok:
+        return
+    ok, pieces = attempt("codes.cut_digits", lambda: codes.cut_digits(canvas, spans), ["canvas", "spans"])
+    expect(ok, True, pieces, "cut_digits")
+    assert pieces.shape == (len(spans), 8, 8) and np.all(np.isfinite(pieces))
+    for bad in ([(5, 3)], [(0, 10**6)], "0,3", [(0.5, 3)], [(1,)]):
+        ok, out = attempt("codes.cut_digits", lambda: codes.cut_digits(canvas, bad), ["spans"])
+        expect(ok, False, out, f"cut_digits(spans={bad!r})")
+
+
+@FEW
+@given(arrays(((8, 8), (5, 12), (2, 8, 8), (0, 0)), ("unit32", "scaled255", "nan", "str", "uint8"), random_shapes=False),
+       pool([8, 4], [3, 0, 8.0, 10**6]), pool([0.25], [0.0, float("nan"), 1.5]))
+def test_center_digit(image, size, ink):
+    (size, size_ok), (ink, ink_ok) = size, ink
+    ok, out = attempt("codes.center_digit", lambda: codes.center_digit(image, size, ink), ["image", "size", "ink"])
+    a = fuzzkit.as_numpy(image)
+    image_ok = (
+        a is not None and a.dtype.kind in "uf" and a.ndim == 2 and a.size > 0
+        and bool(np.all(np.isfinite(a.astype(float)))) and a.min() >= 0 and a.max() <= 1
+    )
+    expect(ok, image_ok and size_ok and ink_ok, out, "center_digit")
+    if ok:
+        assert out.shape == (size, size) and out.dtype == np.float32
+
+
+SIGN_ARGUMENTS = {
+    "size": ([16, 20], [15, 0, 16.0, "32", None, 10**6]),
+    "seed": ([0, 5], [-1, 2**32, 1.5]),
+    "occlusion": ([0.0, 0.6], [-0.1, 0.7, float("nan"), "0.3"]),
+    "clutter": ([0, 3], [-1, 1.5, 10**9]),
+    "rotation": ([0.0, 45], [-1.0, 90, float("nan")]),
+    "clean": ([True, False], [1, "yes", None]),
+}
+
+
+@st.composite
+def sign_calls(draw):
+    kwargs = {}
+    what, ok = draw(pool([("count", 3), ("count", 0), ("labels", ["stop", 8]), ("labels", [])],
+                         [("count", -1), ("count", 2.5), ("count", 10**13), ("labels", "stop"), ("labels", [9]),
+                          ("labels", ["roundabout"]), ("labels", [1.5]), ("both", 0), ("neither", 0), ("labels", 5)]))
+    if what[0] == "both":
+        kwargs = {"count": 2, "labels": [0]}
+    elif what[0] != "neither":
+        kwargs[what[0]] = what[1]
+    return fuzzkit.draw_arguments(draw, SIGN_ARGUMENTS, kwargs, ok, min_size=0)
+
+
+@SOME
+@given(sign_calls())
+def test_render_signs(case):
+    kwargs, valid = case
+    ok, out = attempt("signs.render_signs", lambda: signs.render_signs(**kwargs),
+                      ["count", "labels", "sign class", *SIGN_ARGUMENTS])
+    expect(ok, valid, out, f"render_signs({kwargs})")
+    if ok:
+        images, labels = out
+        size = kwargs.get("size", 32)
+        assert images.shape == (len(labels), size, size, 3) and images.dtype == np.float32
+        assert np.all(np.isfinite(images)) and np.all((0.0 <= images) & (images <= 1.0))
+
+
+IHC = np.asarray(__import__("skimage.data", fromlist=["immunohistochemistry"]).immunohistochemistry())[:64, :64]
+
+
+@FEW
+@given(st.sampled_from(["uint8", "unit", "int64", "scaled255", "gray", "channels_first", "rgba", "nan", "str", "empty"]))
+def test_stain_channels(kind):
+    rgb = {
+        "uint8": IHC, "unit": IHC / 255.0, "int64": IHC.astype(np.int64), "scaled255": IHC.astype(float),
+        "gray": IHC[..., 0], "channels_first": np.moveaxis(IHC, -1, 0), "rgba": np.dstack([IHC, IHC[..., :1]]),
+        "nan": np.full((4, 4, 3), np.nan), "str": np.full((4, 4, 3), "x"), "empty": np.zeros((0, 4, 3)),
+    }[kind]
+    ok, out = attempt("cells.stain_channels", lambda: cells.stain_channels(rgb), ["rgb"])
+    expect(ok, kind in ("uint8", "unit", "int64"), out, f"stain_channels({kind})")
+    if ok:
+        reference = cells.stain_channels(IHC)
+        np.testing.assert_allclose(out[0], reference[0], atol=1e-5)  # the same answer for every valid form
+
+
+@FEW
+@given(st.sampled_from(["channel", "scaled255", "rgb", "nan", "str"]),
+       pool([0, 1.0, 2], [-1.0, float("nan"), "1"]), pool([None, 0.3], [-0.1, 1.5, float("nan")]),
+       pool([1, 20], [0, 2.5, None]), pool([1, 6], [0, -1, 6.0]))
+def test_detect_nuclei(kind, sigma, threshold, min_area, min_distance):
+    channel = {"channel": cells.stain_channels(IHC)[0], "nan": np.full((8, 8), np.nan), "str": np.full((8, 8), "x")}.get(kind)
+    if kind == "scaled255":
+        channel = cells.stain_channels(IHC)[0] * 255
+    elif kind == "rgb":
+        channel = IHC / 255.0
+    args = [sigma, threshold, min_area, min_distance]
+    ok, out = attempt(
+        "cells.detect_nuclei",
+        lambda: cells.detect_nuclei(channel, sigma=sigma[0], threshold=threshold[0], min_area=min_area[0],
+                                    min_distance=min_distance[0]),
+        ["hematoxylin", "sigma", "threshold", "min_area", "min_distance"],
+    )
+    expect(ok, kind == "channel" and all(v for _, v in args), out, "detect_nuclei")
+    if ok:
+        assert out.ndim == 2 and out.shape[1] == 2
+
+
+POINTS = st.sampled_from([
+    ([[1.0, 2.0], [5, 5]], True), ([], True), (np.zeros((0, 2)), True), ([[1, 2, 3]], False),
+    ([["a", "b"]], False), ([[np.nan, 1]], False), (5, False), ([[1, 2], [3]], False),
+])
+
+
+@FEW
+@given(POINTS, POINTS, pool([6, 0.5], [0, -1, float("nan"), "6"]),
+       pool([(0, 10, 0, 10), [330, 500, 168, 250]], [(5, 1, 0, 1), (0, 1), "all", (0, float("nan"), 0, 1)]))
+def test_points(predicted, reference, radius, region):
+    (pred, pred_ok), (ref, ref_ok), (radius, radius_ok), (region, region_ok) = predicted, reference, radius, region
+    ok, out = attempt(
+        "cells.match_points", lambda: cells.match_points(pred, ref, radius=radius), ["predicted", "reference", "radius"]
+    )
+    expect(ok, pred_ok and ref_ok and radius_ok, out, "match_points")
+    if ok:
+        assert 0.0 <= out["precision"] <= 1.0 and 0.0 <= out["recall"] <= 1.0
+    ok, out = attempt("cells.in_region", lambda: cells.in_region(pred, region), ["points", "region"])
+    expect(ok, pred_ok and region_ok, out, "in_region")
+
+
+@FEW
+@given(st.sampled_from(["channel", "scaled255", "shapes", "nan"]), pool([8], [0, 8.5, 100]), pool([4], [0, -1]),
+       pool([32], [4, 1000]), pool([0.5, 1.0], [0.0, 1.5, float("nan")]))
+def test_tissue_patches(kind, patch, stride, block, share):
+    hematoxylin, dab = cells.stain_channels(IHC)
+    channel = {"scaled255": hematoxylin * 255, "shapes": hematoxylin[:32], "nan": hematoxylin * np.nan}.get(kind, hematoxylin)
+    args = [patch, stride, block, share]
+    ok, out = attempt(
+        "cells.tissue_patches",
+        lambda: cells.tissue_patches(channel, dab, patch=patch[0], stride=stride[0], block=block[0],
+                                     positive_share=share[0]),
+        ["channel", "dab", "patch", "stride", "block", "positive_share"],
+    )
+    expect(ok, kind == "channel" and all(v for _, v in args), out, "tissue_patches")
+    if ok:
+        images, labels, blocks = out
+        assert images.shape[1:] == (patch[0], patch[0]) and len(images) == len(labels) == len(blocks)
+
+
+# --------------------------------------------------------------------------
+# store: results without a model
+# --------------------------------------------------------------------------
+
+
+@FEW
+@given(NAMES, CONFIGS, st.sampled_from(["dict", "arrays", "pickled", "not a dict", "not callable"]))
+def test_store_load_or_compute(model_folder, name, config, result):
+    (name, name_ok), (config, config_ok) = name, config
+    if isinstance(config, dict):  # a new entry each time (an invalid config stays invalid)
+        config = {**config, "__case": fuzzkit.CASES["store.load_or_compute"]}
+    outcome = {
+        "dict": {"accuracy": 0.5}, "arrays": {"arrays": {"table": np.zeros((2, 2))}},
+        "pickled": {"arrays": {"table": np.array([None], dtype=object)}}, "not a dict": [1, 2],
+    }.get(result)
+    compute = "compute" if result == "not callable" else (lambda: outcome)
+    ok, out = attempt(
+        "store.load_or_compute", lambda: store.load_or_compute(name, config, compute),
+        ["name", "config", "compute", "arrays"],
+    )
+    expect(ok, name_ok and config_ok and result in ("dict", "arrays"), out, f"load_or_compute({result})")
+    if ok:
+        again = store.load_or_compute(name, config, lambda: 1 / 0)
+        assert again["loaded_from_store"] and ("arrays" in again) == (result == "arrays")

@@ -13,6 +13,11 @@ switched off).  Added here:
 - an unreadable record and a pickled ``.npz`` are refused the same way;
 - a damaged dataset file is reported, not replaced, even when downloading is
   allowed and even when it sits in Keras's own cache;
+- a named dataset folder that lacks a file is refused, never replaced by
+  another copy or a download; the error is a ``FileNotFoundError``;
+- files a user made are never replaced by the package's writers
+  (``store.save``, ``plots.save_animation``, the sampling command) unless
+  asked, and an interrupted write leaves the old file whole;
 - a store round trip, data loading and sampling write nothing outside the
   model folder and the output the caller named, except the usual caches of
   Keras (``~/.keras/keras.json``) and matplotlib (font list, config folder).
@@ -63,8 +68,11 @@ def test_interrupted_save_keeps_the_previous_model(models):
         raise KeyboardInterrupt  # the user pressed Ctrl-C, or the machine went down
 
     broken = _tiny(2.0)
-    with mock.patch.object(type(broken), "save", crash_half_way), pytest.raises(KeyboardInterrupt):
+    with pytest.raises(FileExistsError, match="overwrite=True"):  # kept unless asked
         store.save(broken, "tiny", {}, {"run": 2})
+    assert (model_path.read_bytes(), record_path.read_text()) == before
+    with mock.patch.object(type(broken), "save", crash_half_way), pytest.raises(KeyboardInterrupt):
+        store.save(broken, "tiny", {}, {"run": 2}, overwrite=True)
     assert (model_path.read_bytes(), record_path.read_text()) == before
     assert not [p.name for p in models.iterdir() if p.name.startswith(".")], "a temporary file was left"
     model, record = store.load("tiny", {})
@@ -83,8 +91,10 @@ def test_first_save_interrupted_before_its_record_is_not_trusted(models):
         store.save(_tiny(3.0), "fresh", {}, {})
     assert not [p.name for p in models.iterdir() if p.name.startswith(".")], "a temporary file was left"
     assert store.load("fresh", {}) is None, "a model without its record must count as missing"
-    _, record = store.load_or_train("fresh", {}, lambda: (_tiny(4.0), {"retrained": True}))
+    with pytest.warns(UserWarning, match="incomplete stored model"):  # kept aside, never deleted
+        _, record = store.load_or_train("fresh", {}, lambda: (_tiny(4.0), {"retrained": True}))
     assert record["retrained"] and not record["loaded_from_store"]
+    assert len(list(models.glob("fresh-*.keras.unreadable-*"))) == 1
 
 
 def test_model_file_that_would_run_code_is_refused_and_retrained(models, tmp_path):
@@ -168,6 +178,41 @@ def test_damaged_dataset_is_reported_never_replaced_even_with_download_allowed(t
     assert str(target) in str(err.value) and "left in place" in str(err.value)
     assert target.read_bytes() == damaged and target.stat().st_mtime_ns == stamp
     assert sorted(p.name for p in folder.iterdir()) == sorted(data.FASHION_MNIST_SHA256)
+
+
+@pytest.mark.parametrize("source", ["argument", "environment variable"])
+def test_incomplete_named_dataset_folder_is_refused_not_replaced(tmp_path, monkeypatch, source):
+    folder = _copy_dataset(tmp_path / "mine")
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    if source == "environment variable":
+        monkeypatch.setenv(data.DATA_DIR_ENV, str(folder))
+
+    def no_download():
+        raise AssertionError("a named folder must be used or refused, not replaced by a download")
+
+    monkeypatch.setattr(data, "_download_with_keras", no_download)
+    with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte.gz") as err:
+        data.load_fashion_mnist(folder if source == "argument" else None, download=True)
+    assert isinstance(err.value, data.DatasetError) and str(folder) in str(err.value)
+    left = sorted(name for name in data.FASHION_MNIST_SHA256 if name != "t10k-labels-idx1-ubyte.gz")
+    assert sorted(p.name for p in folder.iterdir()) == left, "the folder was changed"
+
+
+def test_an_interrupted_animation_leaves_the_old_file_whole(tmp_path):
+    from visionbook import plots
+
+    target = tmp_path / "training.gif"
+    plots.save_animation([np.zeros((4, 4), np.uint8)], str(target))
+    before = target.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with mock.patch("PIL.Image.Image.save", crash), pytest.raises(KeyboardInterrupt):
+        plots.save_animation([np.full((4, 4), 9, np.uint8)], str(target), overwrite=True)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["training.gif"], "a temporary file was left"
 
 
 WRITER = r"""

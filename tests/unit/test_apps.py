@@ -86,7 +86,7 @@ def test_center_digits_keeps_count(digits):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"count": -1}, "count must be a non-negative"),
+        ({"count": -1}, "count must be at least 0"),
         ({"length": 0}, "length"),
         ({"length": 7, "width": 60}, r"needs a canvas at least 74 pixels wide.*width=74"),
         ({"gap": (3, 1)}, "gap"),
@@ -163,7 +163,7 @@ def test_clean_signs_of_different_classes_differ():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"count": -3}, ValueError, "non-negative"),
+        ({"count": -3}, ValueError, "count must be at least 0"),
         ({"labels": ["stop", "roundabout"]}, ValueError, "unknown sign class 'roundabout'"),
         ({"labels": [9]}, ValueError, "outside 0..8"),
         ({"labels": [1.5]}, TypeError, "name or an integer"),
@@ -283,3 +283,30 @@ def test_apps_stay_free_of_training_code():
                 imported |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
         bad = sorted(m for m in imported if m.startswith(banned))
         assert not bad, f"{name} imports {bad}"
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda d: codes.compose_codes(*d, 2, 2, noise=float("nan")), "noise"),
+        (lambda d: codes.compose_codes(*d, 2, 2, seed=-1), "seed"),
+        (lambda d: codes.compose_codes(d[0], [str(v) for v in d[1]], 2, 2), "labels"),
+        (lambda d: codes.segment_code(np.full((12, 20), 200.0)), "divide by 255"),
+        (lambda d: signs.render_signs(2, seed=-1), "seed"),
+        (lambda d: signs.render_signs(2, rotation=float("nan")), "rotation"),
+        (lambda d: signs.render_signs(labels="stop"), "list"),
+        (lambda d: cells.stain_channels(np.full((8, 8, 3), 200.0)), "divide by 255"),
+        (lambda d: cells.detect_nuclei(np.zeros((8, 8)), sigma=float("nan")), "sigma"),
+        (lambda d: cells.match_points([[1, 1]], [[1, 1]], radius=float("nan")), "radius"),
+    ],
+)
+def test_garbage_settings_are_refused(digits, call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(digits)
+
+
+def test_stain_channels_give_the_same_answer_for_every_valid_form():
+    rgb = cells.load_ihc()[:32, :32]
+    reference = cells.stain_channels(rgb)
+    for same in (rgb / 255.0, rgb.astype(np.int64)):
+        np.testing.assert_allclose(cells.stain_channels(same)[0], reference[0], atol=1e-5)

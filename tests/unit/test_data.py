@@ -4,7 +4,6 @@ import gzip
 import shutil
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 
@@ -168,40 +167,32 @@ def test_without_autotuning_keeps_the_order_and_switches_the_tuner_off():
         data.without_autotuning(np.zeros(3))
 
 
-class _BatchRecorder(keras.Model):
-    """Learns nothing: keeps the sample numbers of every batch fit hands it."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen = []
-
-    def train_step(self, batch):
-        self.seen.append(keras.ops.convert_to_numpy(batch[0]).ravel().tolist())
-        return {"batches": keras.ops.convert_to_tensor(len(self.seen))}
-
-
-def _batches_seen(feed, epochs=2, **fit_args):
-    keras.utils.set_random_seed(3)
-    recorder = _BatchRecorder()
-    recorder.compile(run_eagerly=True)
-    recorder.fit(feed() if callable(feed) else feed, epochs=epochs, verbose=0, **fit_args)
-    return recorder.seen
+def test_a_named_folder_is_used_or_refused_never_replaced(tmp_path, monkeypatch):
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(data, "_download_with_keras", lambda: pytest.fail("a named folder was replaced"))
+    with pytest.raises(FileNotFoundError, match=r"data_dir: .*fasion does not exist.*No other copy was used"):
+        data.load_fashion_mnist(tmp_path / "fasion")
+    partial = _copy_dataset(tmp_path)
+    (partial / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(data.DatasetNotFoundError, match="lacks train-labels-idx1-ubyte.gz"):
+        data.load_fashion_mnist(partial)
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match=data.DATA_DIR_ENV):
+        data.load_fashion_mnist()
+    assert data.fashion_mnist_search_path() == [tmp_path / "typo"]
 
 
-def test_batches_like_fit_feeds_the_batches_fit_draws_from_arrays():
-    numbers = np.arange(1000, dtype="float32")  # 10 batches of 96 and one of 40
-    from_arrays = _batches_seen(numbers, y=numbers, batch_size=96)
-    like_fit = _batches_seen(lambda: data.batches_like_fit(numbers, numbers, 96), shuffle=False)
-    assert like_fit == from_arrays
-    assert [len(b) for b in like_fit[:11]] == [96] * 10 + [40]
-    assert sorted(sum(like_fit[:11], [])) == numbers.tolist()  # an epoch is a permutation
+def test_dataset_errors_are_file_errors_and_value_errors():
+    assert issubclass(data.DatasetError, OSError) and issubclass(data.DatasetError, ValueError)
+    assert issubclass(data.DatasetNotFoundError, FileNotFoundError)
 
 
-def test_batches_like_fit_has_the_tuner_off_and_checks_its_input():
-    dataset = data.batches_like_fit(np.zeros((10, 2)), np.zeros(10), 4)
-    assert dataset.options().autotune.enabled is False
-    assert int(dataset.cardinality()) == 3  # known length: fit counts an epoch's steps
-    with pytest.raises(ValueError, match="same length"):
-        data.batches_like_fit(np.zeros((10, 2)), np.zeros(9), 4)
-    with pytest.raises(ValueError, match="batch_size"):
-        data.batches_like_fit(np.zeros((10, 2)), np.zeros(10), 0)
+@pytest.mark.parametrize(
+    "shape, channels, fix",
+    [((2, 1, 28, 28), 1, r"np\.moveaxis\(x, 1, -1\)"), ((2, 3, 28, 28), 3, r"np\.moveaxis\(x, 1, -1\)"),
+     ((3, 28, 28), 3, r"np\.moveaxis\(x, 0, -1\)"), ((28, 28, 3), 1, "one colour image.*grayscale"),
+     ((2, 784), 1, r"reshape"), ((2, 28, 28, 1), 3, r"np\.repeat"), ((2, 32, 32), 1, "Resize")],
+)
+def test_as_batch_names_the_right_fix(shape, channels, fix):
+    with pytest.raises(ValueError, match=fix):
+        data.as_batch(np.zeros(shape, np.uint8), channels=channels)

@@ -35,3 +35,34 @@ def test_history_filters_feature_maps_confusion():
         plots.plot_feature_maps(model, np.zeros((28, 28), np.uint8), "nope")
     fig = plots.plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], ["a", "b", "c"])
     assert fig.axes
+
+
+def test_save_animation_keeps_an_existing_file(tmp_path):
+    frames = [np.zeros((4, 5), np.uint8), np.full((4, 5), 99, np.uint8)]
+    path = tmp_path / "mine.gif"
+    path.write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        plots.save_animation(frames, str(path))
+    assert path.read_bytes() == b"mine"
+    assert plots.save_animation(frames, str(path), overwrite=True) == str(path)
+    assert path.read_bytes()[:3] == b"GIF"
+    with pytest.raises(ValueError, match=r"\.gif"):
+        plots.save_animation(frames, str(tmp_path / "grid.png"))
+
+
+def test_confusion_matrix_takes_names_and_explains_probabilities():
+    names = ["cat", "dog", "bird"]
+    assert plots.plot_confusion_matrix(["cat", "Dog"], [0, 1], names).axes
+    with pytest.raises(ValueError, match=r"np\.argmax"):
+        plots.plot_confusion_matrix([0, 1], np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1]]), names)
+    with pytest.raises(ValueError, match="unknown class 'cow'"):
+        plots.plot_confusion_matrix(["cow", "cat"], [0, 1], names)
+
+
+def test_channels_first_and_colour_get_the_right_fix():
+    with pytest.raises(ValueError, match=r"np\.moveaxis\(x, 1, -1\)"):
+        plots.show_images(np.zeros((2, 1, 8, 8), np.uint8))
+    with pytest.raises(ValueError, match="grayscale"):
+        plots.image_grid(np.zeros((2, 8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match="cmap"):
+        plots.show_images(np.zeros((2, 8, 8), np.uint8), cmap="grey-ish")

@@ -103,3 +103,41 @@ def test_damaged_result_is_moved_aside_and_computed_again(models):
 def test_compute_must_return_a_dict(models):
     with pytest.raises(TypeError, match="must return a dict"):
         store.load_or_compute("experiment", {}, lambda: [1, 2])
+
+
+def test_a_stored_model_is_kept_unless_overwrite(models):
+    store.save(_tiny(), "kept", {"v": 1}, {"run": 1})
+    model_path, _ = store.model_paths("kept", {"v": 1})
+    before = model_path.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        store.save(_tiny(), "kept", {"v": 1}, {"run": 2})
+    assert model_path.read_bytes() == before and store.load("kept", {"v": 1})[1]["run"] == 1
+    store.save(_tiny(), "kept", {"v": 1}, {"run": 2}, overwrite=True)
+    assert store.load("kept", {"v": 1})[1]["run"] == 2
+
+
+def test_config_keys_of_the_book_are_unchanged():
+    """The stricter key (plain data only) gives every book configuration its old key: no retraining."""
+    import hashlib
+
+    from visionbook import cgan, cnn, gan, vae
+
+    for config in (gan.FASHION_GAN, cgan.FASHION_CGAN, cgan.SMALL_CGAN, cnn.FASHION_TRAINING,
+                   vae.FASHION_VAE_TRAINING, {"n": np.int64(3), "x": np.float32(0.5)}):
+        old = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        assert store.config_key(config) == old
+
+
+def test_a_config_that_would_change_its_key_every_session_is_refused(models):
+    for config in ({"optimizer": object()}, {"schedule": print}):
+        with pytest.raises(TypeError, match="session"):
+            store.config_key(config)
+        with pytest.raises(TypeError, match="session"):
+            store.load_or_train("m", config, lambda: 1 / 0)
+
+
+def test_model_folder_that_is_a_file_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "models").write_text("not a folder")
+    monkeypatch.setenv(store.MODELS_ENV, str(tmp_path / "models"))
+    with pytest.raises(NotADirectoryError, match=store.MODELS_ENV):
+        store.models_dir()

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from visionbook import checks, data
+
 #: The marked region, as ``(row_start, row_stop, col_start, col_stop)``.
 MARKED_REGION: tuple[int, int, int, int] = (330, 500, 168, 250)
 
@@ -69,9 +71,20 @@ def stain_channels(rgb: object) -> tuple[np.ndarray, np.ndarray]:
     """
     from skimage.color import rgb2hed
 
-    array = np.asarray(rgb)
+    array = checks.as_numeric_array(rgb, "rgb")
     if array.ndim != 3 or array.shape[-1] != 3:
-        raise ValueError(f"rgb must be a colour image (h, w, 3), got shape {array.shape}.")
+        fix = (
+            "the channel axis comes first: move it last with np.moveaxis(rgb, 0, -1)"
+            if array.ndim == 3 and array.shape[0] == 3 else
+            "drop the alpha channel, rgb[..., :3]" if array.ndim == 3 and array.shape[-1] == 4 else
+            "stain separation needs the colours" if array.ndim == 2 else "pass one image"
+        )
+        raise ValueError(f"rgb must be a colour image (h, w, 3), got shape {array.shape}: {fix}.")
+    # uint8 0..255 or floats in [0, 1]: anything else (floats in 0..255) would
+    # come out as an all-zero channel without a word.
+    data.to_unit_range(array, argument="rgb")
+    if array.dtype.kind in "iub" and array.dtype != np.uint8:
+        array = array.astype(np.uint8)  # other integer types would be scaled by their own maximum
     hed = rgb2hed(array)
     hematoxylin = np.clip(hed[..., 0] / HEMATOXYLIN_SCALE, 0.0, 1.0).astype(np.float32)
     dab = np.clip(hed[..., 2] / DAB_SCALE, 0.0, 1.0).astype(np.float32)
@@ -96,14 +109,12 @@ def detect_nuclei(
     from scipy import ndimage
     from skimage import feature, filters, measure, segmentation
 
-    channel = np.asarray(hematoxylin, dtype=np.float32)
-    if channel.ndim != 2:
-        raise ValueError(f"hematoxylin must be one 2-D channel, got shape {channel.shape}: use stain_channels().")
-    if sigma < 0 or min_area < 1 or min_distance < 1:
-        raise ValueError(
-            f"sigma must be >= 0 and min_area, min_distance >= 1; got sigma={sigma}, "
-            f"min_area={min_area}, min_distance={min_distance}."
-        )
+    channel = _channel(hematoxylin, "hematoxylin")
+    sigma = checks.check_number(sigma, "sigma", low=0.0, high=100.0)
+    if threshold is not None:
+        threshold = checks.check_number(threshold, "threshold", low=0.0, high=1.0, fix="the channel lies in [0, 1]")
+    min_area = checks.check_positive_int(min_area, "min_area")
+    min_distance = checks.check_positive_int(min_distance, "min_distance")
     smooth = filters.gaussian(channel, sigma) if sigma > 0 else channel
     level = filters.threshold_otsu(smooth) if threshold is None else threshold
     mask = smooth > level
@@ -118,8 +129,15 @@ def detect_nuclei(
     return np.array(centres, dtype=float).reshape(-1, 2)
 
 
+def _channel(values: object, argument: str) -> np.ndarray:
+    """One stain channel: 2-D, float, in [0, 1] (as :func:`stain_channels` returns)."""
+    return checks.as_unit_image(
+        values, argument, ndim=2, fix="pass a channel from stain_channels(), or divide 8-bit values by 255"
+    ).astype(np.float32)
+
+
 def _points(points: object, argument: str) -> np.ndarray:
-    array = np.asarray(points, dtype=float)
+    array = checks.as_numeric_array(points, argument, allow_empty=True).astype(float)
     if array.size == 0:
         return np.zeros((0, 2))
     if array.ndim != 2 or array.shape[1] != 2:
@@ -130,7 +148,9 @@ def _points(points: object, argument: str) -> np.ndarray:
 def in_region(points: object, region: tuple[int, int, int, int] = MARKED_REGION) -> np.ndarray:
     """The points that lie inside ``region`` = (row_start, row_stop, col_start, col_stop)."""
     array = _points(points, "points")
-    r0, r1, c0, c1 = region
+    if isinstance(region, (str, bytes)) or not isinstance(region, (tuple, list, np.ndarray)) or len(region) != 4:
+        raise ValueError(f"region must be (row_start, row_stop, col_start, col_stop), got {region!r}.")
+    r0, r1, c0, c1 = (checks.check_number(v, f"region[{i}]") for i, v in enumerate(region))
     if not (r0 < r1 and c0 < c1):
         raise ValueError(f"region must be (row_start, row_stop, col_start, col_stop) with start < stop, got {region}.")
     inside = (array[:, 0] >= r0) & (array[:, 0] < r1) & (array[:, 1] >= c0) & (array[:, 1] < c1)
@@ -153,8 +173,7 @@ def match_points(
     pred = _points(predicted, "predicted")
     ref = _points(reference, "reference")
     unsure = _points(ignore if ignore is not None else [], "ignore")
-    if not radius > 0:
-        raise ValueError(f"radius must be a positive distance in pixels, got {radius!r}.")
+    radius = checks.check_number(radius, "radius", low=0.0, low_open=True, fix="a distance in pixels")
     matched = np.zeros(len(pred), bool)
     if len(pred) and len(ref):
         distance = np.linalg.norm(pred[:, None] - ref[None], axis=-1)
@@ -194,21 +213,20 @@ def tissue_patches(
     """
     from numpy.lib.stride_tricks import sliding_window_view
 
-    image = np.asarray(channel, dtype=np.float32)
-    stain = np.asarray(dab, dtype=np.float32)
-    if image.ndim != 2 or image.shape != stain.shape:
+    image = _channel(channel, "channel")
+    stain = _channel(dab, "dab")
+    if image.shape != stain.shape:
         raise ValueError(
             f"channel and dab must be 2-D images of one shape, got {image.shape} and {stain.shape}."
         )
-    for name, value in (("patch", patch), ("stride", stride), ("block", block)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    patch, stride, block = (
+        checks.check_positive_int(value, name) for name, value in (("patch", patch), ("stride", stride), ("block", block))
+    )
     if patch > block:
         raise ValueError(f"patch ({patch}) must fit in a block ({block}): pass a smaller patch or a larger block.")
     if block > min(image.shape):
         raise ValueError(f"block ({block}) is larger than the image {image.shape}: pass block <= {min(image.shape)}.")
-    if not 0.0 < positive_share <= 1.0:
-        raise ValueError(f"positive_share must lie in (0, 1], got {positive_share!r}.")
+    checks.check_number(positive_share, "positive_share", low=0.0, high=1.0, low_open=True)
     positive = stain >= DAB_POSITIVE
     patches, labels, blocks = [], [], []
     for by in range(image.shape[0] // block):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from visionbook import checks
+
 DIGIT = 8  #: side of one scikit-learn digit, in pixels
 
 #: Pixels at or above this value count as ink when segmenting and centring.
@@ -24,19 +26,37 @@ MAX_OVERLAP = DIGIT // 4
 
 
 def _digit_stack(images: object, argument: str = "images") -> np.ndarray:
-    array = np.asarray(images, dtype=np.float32)
+    array = checks.as_numeric_array(images, argument, allow_empty=True).astype(np.float32)
     if array.ndim != 3 or array.shape[1:] != (DIGIT, DIGIT):
-        raise ValueError(
-            f"{argument} must be 8x8 digit images as (n, 8, 8), got shape {array.shape}: "
-            "use visionbook.data.load_digits_images()."
+        fix = "pass image[None] for one digit" if array.shape == (DIGIT, DIGIT) else (
+            "use visionbook.data.load_digits_images()"
         )
+        raise ValueError(f"{argument} must be 8x8 digit images as (n, 8, 8), got shape {array.shape}: {fix}.")
     if array.size and (array.min() < 0.0 or array.max() > 1.0):
-        raise ValueError(f"{argument} must lie in [0, 1]; scikit-learn's digits are 0..16, divide by 16.")
+        raise ValueError(
+            f"{argument} must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]; "
+            "scikit-learn's raw digits are 0..16 (divide by 16), 8-bit images 0..255 (divide by 255)."
+        )
     return array
+
+
+def _check_ink(ink: object) -> float:
+    return checks.check_number(ink, "ink", low=0.0, high=1.0, low_open=True)
+
+
+def _canvas(canvas: object) -> np.ndarray:
+    """One code image: 2-D, values in [0, 1]."""
+    return checks.as_unit_image(canvas, "canvas", ndim=2).astype(np.float32)
+
+
+#: The largest frame :func:`center_digit` and :func:`cut_digits` make, in pixels.
+MAX_SIZE = 1024
 
 
 def min_code_width(length: int, max_gap: int) -> int:
     """The narrowest canvas that holds ``length`` digits with gaps up to ``max_gap``."""
+    length = checks.check_positive_int(length, "length")
+    max_gap = checks.check_positive_int(max_gap, "max_gap", minimum=-MAX_OVERLAP)
     return length * DIGIT + (length - 1) * max_gap
 
 
@@ -48,11 +68,11 @@ def center_digit(image: object, size: int = DIGIT, ink: float = INK) -> np.ndarr
     wider or taller than the frame is shrunk to fit (keeping its aspect).
     An image without ink comes back as an empty frame.
     """
-    array = np.asarray(image, dtype=np.float32)
+    array = checks.as_unit_image(image, "image", fix="divide by 16 (scikit-learn's digits) or 255").astype(np.float32)
     if array.ndim != 2:
-        raise ValueError(f"image must be one 2-D digit, got shape {array.shape}.")
-    if not isinstance(size, (int, np.integer)) or size < 4:
-        raise ValueError(f"size must be an integer of at least 4 pixels, got {size!r}.")
+        raise ValueError(f"image must be one 2-D digit, got shape {array.shape}: use center_digits for a stack.")
+    size = checks.check_positive_int(size, "size", minimum=4, maximum=MAX_SIZE)
+    ink = _check_ink(ink)
     frame = np.zeros((size, size), np.float32)
     rows = np.flatnonzero((array >= ink).any(axis=1))
     cols = np.flatnonzero((array >= ink).any(axis=0))
@@ -103,26 +123,27 @@ def compose_codes(
     ``(count, length)``.
     """
     pool = _digit_stack(images)
-    pool_labels = np.asarray(labels)
-    if pool_labels.shape != (len(pool),):
-        raise ValueError(f"labels must hold one digit per image: {pool_labels.shape} for {len(pool)} images.")
     if len(pool) == 0:
         raise ValueError("images is empty: pass at least one digit to compose codes from.")
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-        raise ValueError(f"count must be a non-negative integer, got {count!r}.")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
-        raise ValueError(f"length (digits per code) must be a positive integer, got {length!r}.")
-    try:
-        low, high = (int(g) for g in gap)
-    except (TypeError, ValueError):
-        raise ValueError(f"gap must be a pair (min, max) of pixel counts, got {gap!r}.") from None
+    pool_labels = checks.as_class_indices(labels, 10, "labels")
+    if pool_labels.shape != (len(pool),):
+        raise ValueError(f"labels must hold one digit per image: {pool_labels.shape} for {len(pool)} images.")
+    length = checks.check_positive_int(length, "length")
+    width = checks.check_positive_int(width, "width")
+    height = checks.check_positive_int(height, "height")
+    count = checks.check_count(count, "count", item_bytes=4 * height * width + 8 * length, minimum=0, what="codes")
+    if isinstance(gap, (str, bytes)) or not isinstance(gap, (tuple, list, np.ndarray)) or len(gap) != 2:
+        raise ValueError(f"gap must be a pair (min, max) of pixel counts, got {gap!r}.")
+    low = checks.check_positive_int(gap[0], "gap[0] (min)", minimum=-MAX_OVERLAP)
+    high = checks.check_positive_int(gap[1], "gap[1] (max)", minimum=-MAX_OVERLAP)
     if not -MAX_OVERLAP <= low <= high:
         raise ValueError(
             f"gap must be (min, max) pixels with -{MAX_OVERLAP} <= min <= max, got {gap!r}: "
             f"a negative gap overlaps neighbouring 8x8 boxes, by at most {MAX_OVERLAP} pixels."
         )
-    if not isinstance(jitter, (int, np.integer)) or jitter < 0:
-        raise ValueError(f"jitter must be a non-negative integer number of pixels, got {jitter!r}.")
+    jitter = checks.check_positive_int(jitter, "jitter", minimum=0)
+    noise = checks.check_number(noise, "noise", low=0.0, high=1.0, fix="a standard deviation of pixel values in [0, 1]")
+    seed = checks.check_seed(seed)
     if height < DIGIT + 2 * jitter:
         raise ValueError(
             f"height {height} cannot hold an 8-pixel digit moved up or down by {jitter}: "
@@ -135,8 +156,6 @@ def compose_codes(
             f"{needed} pixels wide, but width is {width}: pass width={needed} or more, "
             "a shorter length, or smaller gaps."
         )
-    if noise < 0:
-        raise ValueError(f"noise is a standard deviation and cannot be negative, got {noise!r}.")
     rng = np.random.default_rng(seed)
     canvases = np.zeros((count, height, width), np.float32)
     codes = np.zeros((count, length), np.int64)
@@ -158,10 +177,8 @@ def compose_codes(
 
 def column_profile(canvas: object, ink: float = INK) -> np.ndarray:
     """How many ink pixels each column of a code holds (the projection)."""
-    array = np.asarray(canvas, dtype=np.float32)
-    if array.ndim != 2:
-        raise ValueError(f"canvas must be one 2-D code image, got shape {array.shape}.")
-    return (array >= ink).sum(axis=0)
+    array = _canvas(canvas)
+    return (array >= _check_ink(ink)).sum(axis=0)
 
 
 def segment_code(canvas: object, expected: int | None = None, ink: float = INK) -> list[tuple[int, int]]:
@@ -174,8 +191,8 @@ def segment_code(canvas: object, expected: int | None = None, ink: float = INK) 
     piece is cut at its thinnest column, until the count matches.
     """
     profile = column_profile(canvas, ink)
-    if expected is not None and (not isinstance(expected, (int, np.integer)) or expected < 1):
-        raise ValueError(f"expected must be a positive number of digits or None, got {expected!r}.")
+    if expected is not None:
+        expected = checks.check_positive_int(expected, "expected")
     inked = np.concatenate([[False], profile > 0, [False]])
     edges = np.flatnonzero(np.diff(inked.astype(np.int8)))
     spans = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
@@ -199,12 +216,17 @@ def segment_code(canvas: object, expected: int | None = None, ink: float = INK) 
 
 def cut_digits(canvas: object, spans: list[tuple[int, int]], size: int = DIGIT) -> np.ndarray:
     """Cut each span out of a code and centre it (:func:`center_digit`)."""
-    array = np.asarray(canvas, dtype=np.float32)
-    if array.ndim != 2:
-        raise ValueError(f"canvas must be one 2-D code image, got shape {array.shape}.")
-    for start, stop in spans:
+    array = _canvas(canvas)
+    size = checks.check_positive_int(size, "size", minimum=4, maximum=MAX_SIZE)
+    if isinstance(spans, (str, bytes)) or not isinstance(spans, (list, tuple, np.ndarray)):
+        raise TypeError(f"spans must be a list of (start, stop) column pairs, such as segment_code returns; got {spans!r}.")
+    for i, span in enumerate(spans):
+        if isinstance(span, (str, bytes)) or not isinstance(span, (list, tuple, np.ndarray)) or len(span) != 2:
+            raise ValueError(f"spans[{i}] must be a pair (start, stop), got {span!r}.")
+        start = checks.check_positive_int(span[0], f"spans[{i}][0] (start)", minimum=0)
+        stop = checks.check_positive_int(span[1], f"spans[{i}][1] (stop)", minimum=0)
         if not 0 <= start < stop <= array.shape[1]:
-            raise ValueError(f"span ({start}, {stop}) does not fit a canvas {array.shape[1]} pixels wide.")
+            raise ValueError(f"spans[{i}] = ({start}, {stop}) does not fit a canvas {array.shape[1]} pixels wide.")
     if not spans:
         return np.zeros((0, size, size), np.float32)
     return np.stack([center_digit(array[:, start:stop], size) for start, stop in spans])

@@ -20,6 +20,8 @@ import numpy as np
 from scipy import ndimage
 from skimage import draw
 
+from visionbook import checks
+
 #: The classes, in label order.  Pairs that share colours or outlines
 #: (stop / no entry, yield / warning, ahead only / turn right) make the task
 #: harder than telling colours apart.
@@ -43,6 +45,11 @@ BLACK = (0.05, 0.05, 0.05)
 
 #: Smallest output size at which the inner symbols are still drawn legibly.
 MIN_SIZE = 16
+
+#: Largest output size (each sign is drawn at twice this size first) and
+#: number of background shapes :func:`render_signs` accepts.
+MAX_SIZE = 1024
+MAX_CLUTTER = 100
 
 
 def _regular(sides: int, radius: float = 1.0, turn: float = 0.0) -> np.ndarray:
@@ -221,30 +228,35 @@ def render_signs(
     """
     if (count is None) == (labels is None):
         raise ValueError("pass either count (how many signs) or labels (which signs), not both or neither.")
-    if labels is None:
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-            raise ValueError(f"count must be a non-negative integer, got {count!r}.")
-        rng_order = np.random.default_rng([seed, 1])
-        chosen = rng_order.permutation(np.arange(count) % len(SIGN_CLASSES))
-    else:
-        chosen = np.array([class_index(label) for label in labels], dtype=np.int64)
-    if not isinstance(size, (int, np.integer)) or size < MIN_SIZE:
+    seed = checks.check_seed(seed)
+    if isinstance(size, (int, np.integer)) and not isinstance(size, (bool, np.bool_)) and size < MIN_SIZE:
         raise ValueError(
             f"size must be an integer of at least {MIN_SIZE} pixels (smaller signs lose "
             f"their symbols), got {size!r}."
         )
-    if not 0.0 <= occlusion <= 0.6:
-        raise ValueError(
-            f"occlusion is the share of the sign that may be hidden and must lie in "
-            f"[0, 0.6], got {occlusion!r}; above that the class is no longer visible."
-        )
-    if not isinstance(clutter, (int, np.integer)) or clutter < 0:
-        raise ValueError(f"clutter is a number of background shapes, a non-negative integer; got {clutter!r}.")
-    if not 0.0 <= rotation <= 45.0:
-        raise ValueError(
-            f"rotation must lie in [0, 45] degrees, got {rotation!r}: beyond that an "
-            "'ahead only' arrow turns into a 'turn right' one."
-        )
+    size = checks.check_positive_int(size, "size", minimum=MIN_SIZE, maximum=MAX_SIZE)
+    if labels is None:
+        count = checks.check_count(count, "count", item_bytes=12 * size * size, minimum=0, what="signs")
+        rng_order = np.random.default_rng([seed, 1])
+        chosen = rng_order.permutation(np.arange(count) % len(SIGN_CLASSES))
+    else:
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, (Sequence, np.ndarray)) or np.ndim(labels) != 1:
+            raise TypeError(
+                f"labels must be a list of sign classes (names or indices), got {labels!r}: "
+                "for one sign pass a list of one, e.g. ['stop']."
+            )
+        checks.check_count(len(labels), "len(labels)", item_bytes=12 * size * size, minimum=0, what="signs")
+        chosen = np.array([class_index(label) for label in labels], dtype=np.int64)
+    checks.check_number(
+        occlusion, "occlusion", low=0.0, high=0.6,
+        fix="it is the share of the sign that may be hidden; above 0.6 the class is no longer visible",
+    )
+    clutter = checks.check_positive_int(clutter, "clutter", minimum=0, maximum=MAX_CLUTTER)
+    checks.check_number(
+        rotation, "rotation", low=0.0, high=45.0,
+        fix="degrees; beyond 45 an 'ahead only' arrow turns into a 'turn right' one",
+    )
+    clean = checks.check_flag(clean, "clean")
     rng = np.random.default_rng([seed, 2])
     images = np.zeros((len(chosen), size, size, 3), np.float32)
     for i, label in enumerate(chosen):

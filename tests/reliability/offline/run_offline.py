@@ -68,7 +68,7 @@ def _check_loopback() -> None:
     with socket.socket() as server, socket.socket() as client:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
-        client.settimeout(5)
+        client.settimeout(30)
         client.connect(server.getsockname())
 
 
