@@ -1,159 +1,68 @@
 """visionbook.gan and visionbook.sample: shapes, one training step, clear errors."""
 
+import inspect
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 
-from visionbook import gan, sample
+from visionbook import architecture, gan, sample
+
+
+SMALL = {**gan.FASHION_GAN, "generator_widths": (8, 4, 2), "discriminator_widths": (4, 8)}
 
 
 def test_generator_reaches_28x28_in_tanh_range():
     generator = gan.create_generator()
     assert generator.input_shape == (None, 100)
     assert generator.output_shape == (None, 28, 28, 1)
-    assert generator.count_params() == 784_641
     images = generator(np.random.default_rng(0).standard_normal((4, 100)).astype("float32"))
     assert np.all(np.abs(np.asarray(images)) <= 1.0)
     assert gan.create_generator(channels=3).output_shape == (None, 28, 28, 3)
-    assert gan.create_generator(channels=3, full_resolution_width=8).output_shape == (None, 28, 28, 3)
-    with pytest.raises(ValueError, match="full_resolution_width"):
-        gan.create_generator(full_resolution_width=-1)
+    plain = gan.create_generator(widths=(8, 4), channels=3)  # the second transposed convolution makes the image
+    assert plain.output_shape == (None, 28, 28, 3)
+    assert isinstance(plain.get_layer("image"), keras.layers.Conv2DTranspose)
 
 
-def test_book_configuration_sizes():
+def test_default_networks_are_the_trained_ones():
+    """create_generator() and create_discriminator() with their defaults are the networks chapter 7 trains."""
     model = gan.build_fashion_gan()
-    # Dense 100 -> 7x7x64 (no bias) and its BatchNormalization (4 numbers a
-    # unit), a 4x4 transposed convolution 64 -> 32 and its BatchNormalization:
-    trunk = 100 * 7 * 7 * 64 + 4 * 7 * 7 * 64 + 4 * 4 * 64 * 32 + 4 * 32
-    # then the full-resolution stage: a transposed convolution 32 -> 16 with its
-    # BatchNormalization, and a 3x3 output convolution 16 -> 1 with a bias.
-    assert model.generator.count_params() == trunk + 4 * 4 * 32 * 16 + 4 * 16 + 9 * 16 + 1 == 367_441
-    assert model.generator.get_layer("image").kernel.shape == (3, 3, 16, 1)
-    assert model.discriminator.count_params() == 37_537
-    assert model.discriminator.output_shape == (None, 1)
+    architecture.assert_same_architecture(gan.create_generator(), model.generator)
+    architecture.assert_same_architecture(gan.create_discriminator(), model.discriminator)
+    # Dense 100 -> 7x7x64 (no bias) and its BatchNormalization (4 numbers a unit), transposed
+    # convolutions 64 -> 32 -> 16 (4x4, no bias) with theirs, and a 3x3 output convolution 16 -> 1.
+    generator = 100 * 7 * 7 * 64 + 4 * 7 * 7 * 64 + 4 * 4 * 64 * 32 + 4 * 32 + 4 * 4 * 32 * 16 + 4 * 16 + 9 * 16 + 1
+    assert model.generator.count_params() == generator == 367_441
+    # Conv 1 -> 32 (4x4), the spread channel, Conv 33 -> 64 (4x4), Dense 7x7x64 -> 1.
+    assert model.discriminator.count_params() == 16 * 32 + 32 + 16 * 33 * 64 + 64 + 7 * 7 * 64 + 1 == 37_537
 
 
-def test_minibatch_std_conv_equals_conv_over_the_appended_channel():
-    """The cheap layer computes exactly Conv2D(MinibatchStdDev()(x)), with the kernel split in two."""
+def test_networks_use_stock_keras_layers_only():
+    allowed = {"InputLayer", "Dense", "BatchNormalization", "LeakyReLU", "Reshape", "Conv2DTranspose", "Conv2D",
+               "Flatten", "MinibatchStdDev"}
+    model = gan.build_fashion_gan()
+    for network in (model.generator, model.discriminator):
+        kinds = {type(layer).__name__ for layer in network.layers}
+        assert kinds <= allowed, kinds - allowed
+        for layer in network.layers:
+            if type(layer).__name__ != "MinibatchStdDev":
+                assert type(layer).__module__.startswith("keras."), type(layer)
+
+
+def test_minibatch_std_appends_the_batch_spread():
     x = np.random.default_rng(0).normal(size=(8, 14, 14, 5)).astype("float32")
-    fused = gan.MinibatchStdConv2D(6, kernel_size=4)
-    result = np.asarray(fused(x))
     appended = np.asarray(gan.MinibatchStdDev()(x))
     assert appended.shape == (8, 14, 14, 6)
-    np.testing.assert_allclose(appended[..., 5], float(gan.batch_spread(x)))
-    reference = keras.layers.Conv2D(6, 4, strides=2, padding="same")
-    reference.build(appended.shape)
-    kernel = np.concatenate([fused.conv.kernel.numpy(), fused.spread_kernel.numpy()], axis=2)
-    reference.set_weights([kernel, fused.conv.bias.numpy()])
-    assert result.shape == (8, 7, 7, 6)
-    np.testing.assert_allclose(result, np.asarray(reference(appended)), atol=1e-5)
-    # a batch of identical images has no spread: only the convolution remains
-    same = np.repeat(x[:1], 4, axis=0)
-    np.testing.assert_allclose(np.asarray(fused(same)), np.asarray(fused.conv(same)), atol=1e-3)
-
-
-@pytest.mark.parametrize("shape", [(16, 7, 7, 8), (16, 12)])
-def test_fused_batch_normalization_matches_keras(shape):
-    """Same outputs, gradients and moving averages as Keras's layer, up to float32 rounding."""
-    import tensorflow as tf
-
-    x = tf.constant(np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32"))
-    layers = keras.layers.BatchNormalization(momentum=0.9), gan.FusedBatchNormalization(momentum=0.9)
-    results = []
-    for layer in layers:
-        layer.build(shape)
-        layer.gamma.assign(np.linspace(0.5, 1.5, shape[-1]).astype("float32"))
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = layer(x, training=True)
-            loss = tf.reduce_sum(y * tf.sin(y))  # any loss whose gradient varies from element to element
-        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
-        results.append([y, *grads, layer.moving_mean, layer.moving_variance])
-    assert float(tf.math.reduce_std(results[0][0])) > 0.5  # the test data was normalized, not zeroed
-    for keras_value, fused_value in zip(*results):
-        np.testing.assert_allclose(np.asarray(fused_value), np.asarray(keras_value), rtol=1e-4, atol=1e-4)
-    # at inference the fused layer is Keras's own: with the same weights, the same numbers
-    layers[1].set_weights(layers[0].get_weights())
-    np.testing.assert_array_equal(np.asarray(layers[1](x)), np.asarray(layers[0](x)))
-    # batch renormalization is Keras's own code too, in training as well
-    renorm = keras.layers.BatchNormalization(renorm=True), gan.FusedBatchNormalization(renorm=True)
-    for layer in renorm:
-        layer.build(shape)
-    renorm[1].set_weights(renorm[0].get_weights())
-    np.testing.assert_array_equal(np.asarray(renorm[1](x, training=True)), np.asarray(renorm[0](x, training=True)))
-
-
-def test_book_generator_uses_the_fused_layer_and_saves_and_loads(tmp_path):
-    model = gan.build_fashion_gan()
-    kinds = [type(layer) for layer in model.generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    assert kinds == [gan.FusedBatchNormalization] * 3
-    plain = gan.create_generator(widths=(8, 4))
-    assert not any(isinstance(layer, gan.FusedBatchNormalization) for layer in plain.layers)
-    generator = gan.create_generator(widths=(8, 4), full_resolution_width=4, fused_batch_norm=True)
-    path = tmp_path / "g.keras"
-    generator.save(path)
-    loaded = keras.models.load_model(path)
-    noise = np.random.default_rng(2).standard_normal((5, 100)).astype("float32")
-    np.testing.assert_array_equal(np.asarray(loaded(noise)), np.asarray(generator(noise)))
-    with pytest.raises(TypeError, match="fused_batch_norm"):
-        gan.create_generator(fused_batch_norm="yes")
-
-
-@pytest.mark.parametrize("strides, padding", [(1, "same"), (2, "same"), (1, "valid"), (2, "valid")])
-def test_single_map_conv_matches_keras(strides, padding):
-    """Same outputs and gradients as Keras's Conv2D with the same weights, up to float32 rounding."""
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(0)
-    x = tf.constant(np.random.default_rng(0).normal(size=(4, 9, 9, 16)).astype("float32"))
-    plain = keras.layers.Conv2D(1, 3, strides=strides, padding=padding, activation="tanh")
-    fast = gan.SingleMapConv2D(1, 3, strides=strides, padding=padding, activation="tanh")
-    plain.build(x.shape)
-    fast.build(x.shape)
-    fast.set_weights([w * 0.3 + 0.05 for w in plain.get_weights()])  # a nonzero bias too
-    plain.set_weights(fast.get_weights())
-    results = []
-    for layer in (plain, fast):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = layer(x)
-            loss = tf.reduce_sum(y * tf.sin(3.0 * y))  # a gradient that varies from pixel to pixel
-        results.append([y, *tape.gradient(loss, [x, *layer.trainable_weights])])
-    assert float(tf.math.reduce_std(results[0][0])) > 0.1  # the outputs are not all the same
-    for plain_value, fast_value in zip(*results):
-        # sums of a few hundred float32 terms in another order: compare on each array's own scale
-        # (over 30 seeds the largest difference was a fifth of this tolerance)
-        plain_value, fast_value = np.asarray(plain_value), np.asarray(fast_value)
-        assert plain_value.shape == fast_value.shape
-        np.testing.assert_allclose(fast_value, plain_value, rtol=1e-4, atol=1e-4 * np.abs(plain_value).max())
-
-
-def test_single_map_conv_is_keras_own_with_several_filters():
-    x = np.random.default_rng(1).normal(size=(2, 6, 6, 3)).astype("float32")
-    plain, fast = keras.layers.Conv2D(4, 3), gan.SingleMapConv2D(4, 3)
-    plain.build(x.shape)
-    fast.build(x.shape)
-    fast.set_weights(plain.get_weights())
-    np.testing.assert_array_equal(np.asarray(fast(x)), np.asarray(plain(x)))
-
-
-def test_book_generator_uses_the_single_map_conv_and_saves_and_loads(tmp_path):
-    model = gan.build_fashion_gan()
-    assert type(model.generator.get_layer("image")) is gan.SingleMapConv2D
-    assert type(gan.create_generator(widths=(8, 4), full_resolution_width=4).get_layer("image")) is keras.layers.Conv2D
-    generator = gan.create_generator(widths=(8, 4), full_resolution_width=4, depthwise_image_conv=True)
-    path = tmp_path / "g.keras"
-    generator.save(path)
-    loaded = keras.models.load_model(path)
-    assert type(loaded.get_layer("image")) is gan.SingleMapConv2D
-    noise = np.random.default_rng(3).standard_normal((5, 100)).astype("float32")
-    np.testing.assert_array_equal(np.asarray(loaded(noise)), np.asarray(generator(noise)))
-    with pytest.raises(TypeError, match="depthwise_image_conv"):
-        gan.create_generator(depthwise_image_conv=1)
+    np.testing.assert_array_equal(appended[..., :5], x)
+    np.testing.assert_allclose(appended[..., 5], x.std(axis=0).mean(), rtol=1e-4)
+    same = np.repeat(x[:1], 4, axis=0)  # a batch of copies does not vary
+    np.testing.assert_allclose(np.asarray(gan.MinibatchStdDev()(same))[..., 5], 0.0, atol=1e-3)
 
 
 def test_discriminator_with_minibatch_std_saves_and_loads(tmp_path):
-    discriminator = gan.create_discriminator(widths=(4, 8), minibatch_std=True)
+    discriminator = gan.create_discriminator(widths=(4, 8))
     path = tmp_path / "d.keras"
     discriminator.save(path)
     loaded = keras.models.load_model(path)
@@ -161,16 +70,67 @@ def test_discriminator_with_minibatch_std_saves_and_loads(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(discriminator(x)), atol=1e-6)
 
 
+def test_saved_generator_loads_without_visionbook(tmp_path):
+    """Plain keras.models.load_model, in a Python that never imported visionbook, gives the same images."""
+    generator = gan.create_generator()
+    path = tmp_path / "generator.keras"
+    generator.save(path)
+    noise = np.random.default_rng(2).standard_normal((3, 100)).astype("float32")
+    np.save(tmp_path / "noise.npy", noise)
+    np.save(tmp_path / "expected.npy", np.asarray(generator(noise)))
+    script = (
+        "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+        "import keras, numpy as np\n"
+        f"folder = {str(tmp_path)!r}\n"
+        "model = keras.models.load_model(os.path.join(folder, 'generator.keras'))\n"
+        "images = np.asarray(model(np.load(os.path.join(folder, 'noise.npy'))))\n"
+        "np.testing.assert_allclose(images, np.load(os.path.join(folder, 'expected.npy')), atol=1e-6)\n"
+        "assert not any(name.startswith('visionbook') for name in sys.modules), 'visionbook was imported'\n"
+        "print('loaded', model.output_shape)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "loaded (None, 28, 28, 1)" in result.stdout
+
+
+def weights(network):
+    return [w.numpy().copy() for w in network.trainable_weights]
+
+
+def changed(before, network):
+    return any(not np.array_equal(a, w.numpy()) for a, w in zip(before, network.trainable_weights))
+
+
 def test_one_train_step_updates_both_networks():
-    model = gan.build_fashion_gan({**gan.FASHION_GAN, "generator_widths": (8, 4), "discriminator_widths": (4, 8)})
-    before_g = [w.numpy().copy() for w in model.generator.trainable_weights]
-    before_d = [w.numpy().copy() for w in model.discriminator.trainable_weights]
+    model = gan.build_fashion_gan(SMALL)
+    before_g, before_d = weights(model.generator), weights(model.discriminator)
     real = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
-    logs = model.train_on_batch(real, return_dict=True)
+    logs = model.fit(real, batch_size=16, epochs=1, verbose=0, shuffle=False).history
     assert set(logs) == {"d_loss", "g_loss", "real_score", "fake_score"}
-    assert all(np.isfinite(float(v)) for v in logs.values())
-    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before_g, model.generator.trainable_weights))
-    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before_d, model.discriminator.trainable_weights))
+    assert all(np.isfinite(v[0]) for v in logs.values())
+    assert changed(before_g, model.generator) and changed(before_d, model.discriminator)
+
+
+@pytest.mark.parametrize("frozen", ["generator", "discriminator"])
+def test_each_optimizer_updates_only_its_own_network(frozen):
+    """With one network's optimizer at learning rate 0, a step changes only the other network's weights."""
+    model = gan.build_fashion_gan(SMALL)
+    rates = {"generator": 1e-2, "discriminator": 1e-2, frozen: 0.0}
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(rates["discriminator"]), g_optimizer=keras.optimizers.Adam(rates["generator"])
+    )
+    before = {"generator": weights(model.generator), "discriminator": weights(model.discriminator)}
+    real = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    model.fit(real, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    for name in ("generator", "discriminator"):
+        assert changed(before[name], getattr(model, name)) == (name != frozen), name
+
+
+def test_train_step_uses_one_generated_batch_and_two_plain_tapes():
+    """The step is the TensorFlow DCGAN tutorial's: no nested tapes, the generator runs once."""
+    source = inspect.getsource(gan.GAN.train_step)
+    assert "stop_recording" not in source
+    assert source.count("GradientTape()") == 2 and source.count("generate_batch(") == 1
 
 
 def test_learning_rate_holds_then_falls_linearly_to_zero():
@@ -181,7 +141,7 @@ def test_learning_rate_holds_then_falls_linearly_to_zero():
 
 
 def test_book_gan_decays_over_its_steps_and_stays_constant_without_them():
-    small = {**gan.FASHION_GAN, "generator_widths": (8, 4), "discriminator_widths": (4, 8)}
+    small = SMALL
     scheduled = gan.build_fashion_gan(small, total_steps=50)
     for optimizer in (scheduled.g_optimizer, scheduled.d_optimizer):
         assert float(optimizer.learning_rate) == pytest.approx(small["learning_rate"])
@@ -193,7 +153,7 @@ def test_book_gan_decays_over_its_steps_and_stays_constant_without_them():
 
 def test_book_gan_adam_has_no_momentum():
     # beta_1 = 0 (chapter 7): each step follows the current gradient, not an average of past ones.
-    model = gan.build_fashion_gan({**gan.FASHION_GAN, "generator_widths": (8, 4), "discriminator_widths": (4, 8)})
+    model = gan.build_fashion_gan(SMALL)
     assert gan.FASHION_GAN["beta_1"] == 0.0
     assert model.g_optimizer.beta_1 == model.d_optimizer.beta_1 == 0.0
 
@@ -205,7 +165,7 @@ def test_bad_decay_from_is_explained(decay_from):
 
 
 def test_sample_range_and_reproducibility():
-    generator = gan.create_generator(widths=(8, 4))
+    generator = gan.create_generator(widths=(8, 4, 2))
     a, b = gan.sample(generator, 5, seed=1), gan.sample(generator, 5, seed=1)
     assert a.shape == (5, 28, 28, 1) and 0.0 <= a.min() and a.max() <= 1.0
     np.testing.assert_array_equal(a, b)
@@ -214,17 +174,35 @@ def test_sample_range_and_reproducibility():
 @pytest.mark.parametrize("noise", [np.zeros((2, 50)), np.zeros((2, 3, 100)), np.full((1, 100), np.nan)])
 def test_wrong_latent_vectors_are_explained(noise):
     with pytest.raises(ValueError, match="length 100|NaN|shape"):
-        gan.generate(gan.create_generator(widths=(8, 4)), noise)
+        gan.generate(gan.create_generator(widths=(8, 4, 2)), noise)
 
 
-@pytest.mark.parametrize("kwargs", [{"latent_dim": 0}, {"channels": -1}, {"widths": (8,)}])
+@pytest.mark.parametrize("kwargs", [{"latent_dim": 0}, {"channels": -1}, {"widths": (8,)}, {"widths": (8, 4, 2, 1)}])
 def test_bad_generator_arguments(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
         gan.create_generator(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [{"widths": (8, 4, 2)}, {"minibatch_std": "yes"}, {"channels": 0}])
+def test_bad_discriminator_arguments(kwargs):
+    with pytest.raises((ValueError, TypeError), match=next(iter(kwargs))):
+        gan.create_discriminator(**kwargs)
+
+
+@pytest.mark.parametrize("change", [{"fused_batch_norm": True}, {"widths": (8, 4)}])
+def test_unknown_config_keys_are_refused(change):
+    with pytest.raises(ValueError, match="unknown keys"):
+        gan.build_fashion_gan({**gan.FASHION_GAN, **change})
+
+
+def test_missing_config_keys_are_named():
+    config = {k: v for k, v in gan.FASHION_GAN.items() if k != "beta_1"}
+    with pytest.raises(ValueError, match="beta_1"):
+        gan.build_fashion_gan(config)
+
+
 def test_sampling_cli(tmp_path, capsys):
-    generator = gan.create_generator(widths=(8, 4))
+    generator = gan.create_generator(widths=(8, 4, 2))
     path = tmp_path / "gen.keras"
     generator.save(path)
     assert sample.main(["--generator", str(path), "--out", str(tmp_path / "grid.png"), "--count", "10"]) == 0
@@ -271,3 +249,29 @@ def test_switching_the_pipeline_tuner_off_leaves_training_unchanged():
 
     for tuned_weights, untuned_weights in zip(trained_weights(with_tuner), trained_weights(without)):
         np.testing.assert_array_equal(tuned_weights, untuned_weights)
+
+
+def test_chapter_7_writes_the_package_gan():
+    """The GAN class chapter 7 writes is gan.GAN, method for method (the package adds only its checks)."""
+    import ast
+    import json
+    from pathlib import Path
+
+    notebook = Path(__file__).resolve().parents[2] / "book" / "07_adversarial_training.ipynb"
+    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    chapter_source = next(c for c in cells if c.startswith("class GAN(keras.Model):"))
+
+    def methods(source):
+        (cls,) = [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef)]
+        found = {}
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef):
+                body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+                found[node.name] = [ast.dump(s) for s in body]
+        return found
+
+    chapter, package = methods(chapter_source), methods(inspect.getsource(gan.GAN))
+    assert set(package) - set(chapter) == {"check_players"}
+    for name in ("compile", "metrics", "generate_batch", "train_step"):
+        assert chapter[name] == package[name], f"GAN.{name} differs between chapter 7 and the package"
+    assert chapter["__init__"] == package["__init__"][2:], "the package's __init__ adds only its two checks"
