@@ -4,13 +4,17 @@ The notebooks teach; this package keeps what several chapters reuse:
 
 - :mod:`visionbook.data`: Fashion-MNIST (offline first, SHA-256 checked),
   bundled photos and digits, value-range and shape conversions;
-- :mod:`visionbook.cnn`: the article's CNN builder, repaired, and the book's
-  fast Fashion-MNIST classifier;
+- :mod:`visionbook.checks`: the checks of every argument a reader passes in,
+  at the package's entry points;
+- :mod:`visionbook.architecture`: the check that a chapter's network is the
+  one the package keeps;
+- :mod:`visionbook.cnn`: the article's CNN builder, repaired, and the
+  Fashion-MNIST classifier chapter 4 writes;
 - :mod:`visionbook.store`: the folder of trained models (train if missing);
-- :mod:`visionbook.gan`: the article's generator and discriminator,
-  repaired, and a Keras 3 GAN with its own ``train_step``;
-- :mod:`visionbook.cgan`: a conditional GAN that makes a requested class, and
-  the small-labelled-set augmentation experiment;
+- :mod:`visionbook.gan`: the generator and discriminator chapters 5 and 6
+  write, and the Keras 3 GAN with the ``train_step`` chapter 7 writes;
+- :mod:`visionbook.cgan`: a conditional GAN that makes a requested class,
+  trained by the same ``train_step``;
 - :mod:`visionbook.vae`: a convolutional variational autoencoder;
 - :mod:`visionbook.metrics`: Frechet distance, classifier score, class
   coverage and nearest neighbours, judged by a classifier passed in;
@@ -33,4 +37,4 @@ from visionbook import architecture, cgan, checks, cnn, data, gan, metrics, plot
 
 SEED = 42
 __version__ = "0.1.0"
-__all__ = ["SEED", "cgan", "cnn", "data", "gan", "metrics", "plots", "store"]
+__all__ = ["SEED", "architecture", "cgan", "checks", "cnn", "data", "gan", "metrics", "plots", "store"]
