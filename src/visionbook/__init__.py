@@ -15,6 +15,8 @@ The notebooks teach; this package keeps what several chapters reuse:
   write, and the Keras 3 GAN with the ``train_step`` chapter 7 writes;
 - :mod:`visionbook.cgan`: a conditional GAN that makes a requested class,
   trained by the same ``train_step``;
+- :mod:`visionbook.augmentation`: chapter 10's experiment: do generated
+  images help a classifier trained on a small labelled set?
 - :mod:`visionbook.vae`: a convolutional variational autoencoder;
 - :mod:`visionbook.metrics`: Frechet distance, classifier score, class
   coverage and nearest neighbours, judged by a classifier passed in;

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
+
 from visionbook import checks
 
 #: Layer settings that name or place a layer rather than define what it computes.
@@ -38,8 +40,13 @@ def describe(model: object, argument: str = "model") -> list[tuple[str, dict[str
         raise ValueError(f"{argument} is not built yet: give it an Input, or call it on a batch first.")
     rows: list[tuple[str, dict[str, Any], int]] = [("Input", {"shape": _comparable(model.input_shape)}, 0)]
     for layer in model.layers:
-        if type(layer).__name__ != "InputLayer":
-            rows.append((type(layer).__name__, _comparable(layer.get_config()), layer.count_params()))
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if isinstance(layer, keras.Model):  # a network inside the network: compare its own layers
+            rows.append((type(layer).__name__, {}, layer.count_params()))
+            rows.extend(describe(layer, argument)[1:])
+            continue
+        rows.append((type(layer).__name__, _comparable(layer.get_config()), layer.count_params()))
     return rows
 
 

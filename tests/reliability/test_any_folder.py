@@ -79,7 +79,7 @@ def test_notebook_names_no_relative_file_and_never_changes_folder(notebook):
 
 
 #: A call that trains and stores a model when the model store lacks it.
-TRAINS_IF_MISSING = re.compile(r"\btrained_\w+\(|\bload_or_train\(|\baugmentation_results\(")
+TRAINS_IF_MISSING = re.compile(r"\btrained_\w+\(|\bload_or_train\(|\bexperiment_results\(")
 
 
 def _trains_if_missing(notebook: Path) -> bool:

@@ -48,3 +48,15 @@ def test_weights_do_not_matter():
 def test_not_a_model_is_refused_with_its_name():
     with pytest.raises(TypeError, match="reference must be a keras.Model"):
         architecture.assert_same_architecture(small_net(), "generator")
+
+
+def nested_net(embedding=8):
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(embedding), layers.Dense(3)], name="body")
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, layers.Dense(2)(inner(inputs)))
+
+
+def test_networks_inside_a_network_are_compared_layer_by_layer():
+    architecture.assert_same_architecture(nested_net(), nested_net())  # auto-named inner layers differ
+    differences = architecture.architecture_differences(nested_net(), nested_net(embedding=16))
+    assert any("units=8 against 16" in d for d in differences)

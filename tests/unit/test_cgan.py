@@ -1,4 +1,4 @@
-"""visionbook.cgan: shapes, one conditional training step, label checks, the experiment's parts."""
+"""visionbook.cgan: shapes, one conditional training step, label checks, the small labelled set."""
 
 import keras
 import numpy as np
@@ -34,13 +34,22 @@ def test_projection_score_depends_on_the_label():
     assert np.std(scores) > 0, "the class vector must change the score"
 
 
+def test_conditional_gan_reuses_the_gan_training_step():
+    """One training step for both GANs: the conditional one changes only how a generated batch is made."""
+    from visionbook import gan
+
+    assert "train_step" not in vars(cgan.ConditionalGAN)
+    assert cgan.ConditionalGAN.train_step is gan.GAN.train_step
+    assert set(vars(cgan.ConditionalGAN)) & {"train_step", "compile", "metrics"} == set()
+
+
 def test_one_train_step_updates_both_networks(tiny):
     before_g = [w.numpy().copy() for w in tiny.generator.trainable_weights]
     before_d = [w.numpy().copy() for w in tiny.discriminator.trainable_weights]
     images = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
-    logs = tiny.train_on_batch(images, np.arange(16) % 10, return_dict=True)
+    logs = tiny.fit(images, np.arange(16) % 10, batch_size=16, epochs=1, verbose=0, shuffle=False).history
     assert set(logs) == {"d_loss", "g_loss", "real_score", "fake_score"}
-    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert all(np.isfinite(v[0]) for v in logs.values())
     assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before_g, tiny.generator.trainable_weights))
     assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before_d, tiny.discriminator.trainable_weights))
 
@@ -91,7 +100,7 @@ def test_unconditional_generator_is_refused():
     from visionbook import gan
 
     with pytest.raises(TypeError, match="not \\(noise, label\\)"):
-        cgan.generate(gan.create_generator(widths=(8, 4)), [1])
+        cgan.generate(gan.create_generator(widths=(8, 4, 2)), [1])
 
 
 def test_labelled_dataset_checks_pairs():
@@ -122,26 +131,6 @@ def test_class_match_counts_hits():
     assert result["overall"] == 1.0
     wrong = cgan.class_match(judge, images, (predicted + 1) % 10)
     assert wrong["overall"] == 0.0 and wrong["per_class"].shape == (10,)
-
-
-def test_shift_flip_keeps_pixels_and_shape():
-    images = np.zeros((2, 28, 28), np.uint8)
-    images[:, 10:18, 10:18] = 200
-    out = cgan.shift_flip(images, 5, seed=0)
-    assert out.shape == (5, 28, 28) and out.dtype == np.uint8
-    assert all(int(o.sum()) == int(images[0].sum()) for o in out), "a 2-pixel shift must not cut off the centred square"
-
-
-def test_unknown_source_is_explained():
-    images, labels = np.zeros((10, 28, 28), np.uint8), np.arange(10)
-    with pytest.raises(ValueError, match="unknown source"):
-        cgan.extra_images("paint", images, labels, 1, 0, {})
-
-
-def test_experiment_refuses_a_cgan_that_saw_other_images():
-    config = {**cgan.AUGMENTATION_EXPERIMENT, "small_cgan": {**cgan.SMALL_CGAN, "subset_seed": 1}}
-    with pytest.raises(ValueError, match="own labelled set"):
-        cgan.run_augmentation_experiment(config)
 
 
 def test_class_spread_sees_copies():
