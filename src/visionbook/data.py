@@ -153,7 +153,8 @@ def _read_idx(path: Path) -> tuple[np.ndarray, str]:
     return data.reshape(dims), digest
 
 
-def _find_folder(folders: Iterable[Path]) -> Path | None:
+def first_complete_folder(folders: Iterable[Path]) -> Path | None:
+    """The first of ``folders`` that holds all four Fashion-MNIST files, or None."""
     for folder in folders:
         if all((folder / name).is_file() for name in FASHION_MNIST_SHA256):
             return folder
@@ -228,7 +229,7 @@ def load_fashion_mnist(
     if named is not None:
         _check_named_folder(*named)
     searched = fashion_mnist_search_path(data_dir)
-    folder = _find_folder(searched)
+    folder = first_complete_folder(searched)
     failure = ""
     if folder is None and download:
         folder, failure = _download_with_keras()

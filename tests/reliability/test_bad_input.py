@@ -150,7 +150,7 @@ def test_load_fashion_mnist(data_dir, download):
     # The data is on disk, so download=True never reaches the network here.
     (data_dir, dir_ok, search_ok), (download, download_ok) = data_dir, download
     if data_dir == "<copy>":
-        data_dir = data._find_folder(data.fashion_mnist_search_path(None))
+        data_dir = data.first_complete_folder(data.fashion_mnist_search_path(None))
     with mock.patch.dict(os.environ):
         os.environ.pop(data.DATA_DIR_ENV, None)
         ok, out = attempt(

@@ -217,7 +217,7 @@ def test_overwrite_two_damaged_copies_in_one_second_are_both_kept(models_folder)
 
 
 def _dataset_copy(folder: Path, names=tuple(data.FASHION_MNIST_SHA256)) -> Path:
-    source = data._find_folder(data.fashion_mnist_search_path())
+    source = data.first_complete_folder(data.fashion_mnist_search_path())
     assert source is not None, "Fashion-MNIST must be installed for the tests"
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:

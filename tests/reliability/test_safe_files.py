@@ -140,7 +140,7 @@ def test_objects_that_need_pickle_cannot_be_stored(models):
 
 
 def _copy_dataset(folder: Path) -> Path:
-    source = data._find_folder(data.fashion_mnist_search_path())
+    source = data.first_complete_folder(data.fashion_mnist_search_path())
     assert source is not None, "Fashion-MNIST must be installed for the tests"
     folder.mkdir(parents=True, exist_ok=True)
     for name in data.FASHION_MNIST_SHA256:

@@ -25,7 +25,7 @@ def test_fashion_mnist_matches_keras_layout(fashion):
 
 
 def _copy_dataset(tmp_path: Path) -> Path:
-    source = data._find_folder(data.fashion_mnist_search_path())
+    source = data.first_complete_folder(data.fashion_mnist_search_path())
     assert source is not None, "Fashion-MNIST must be installed for the tests"
     for name in data.FASHION_MNIST_SHA256:
         shutil.copy(source / name, tmp_path / name)
