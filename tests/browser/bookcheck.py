@@ -91,6 +91,9 @@ def start_browser(profile_dir: Path):
     driver.set_page_load_timeout(WAIT_SECONDS)
     # _DESCRIBE_PAGE waits up to WAIT_SECONDS for each of four things.
     driver.set_script_timeout(5 * WAIT_SECONDS)
+    # Selenium gives up on a command after its client timeout (120 s by
+    # default), shorter than the waits above on a slow machine.
+    driver.command_executor.client_config.timeout = 6 * WAIT_SECONDS
     driver.get("about:blank")
     wait_for(driver, document_complete, "about:blank to load")
     drain_logs(driver)  # start-up messages are not the first page's
@@ -229,7 +232,10 @@ const within = (promise) => Promise.race([promise, sleep(limit)]);
   // the page loads it, has started and typeset the page (each up to limit).
   const start = Date.now();
   while (document.readyState !== "complete" && Date.now() - start < limit) await sleep(50);
-  const wantsMathJax = [...document.scripts].some(s => /mathjax/i.test(s.src || ""));
+  // Only a MathJax served by this machine is worth waiting for: one from
+  // elsewhere cannot load offline, and the request itself is reported.
+  const wantsMathJax = [...document.scripts].some(s => /mathjax/i.test(s.src || "")
+      && new URL(s.src, location.href).origin === location.origin);
   const started = Date.now();
   while (wantsMathJax && !(window.MathJax && MathJax.startup && MathJax.startup.promise)
          && Date.now() - started < limit) {

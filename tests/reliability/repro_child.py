@@ -38,7 +38,7 @@ def main(out: str) -> None:
     for i, weight in enumerate(cnn.create_fashion_cnn().get_weights()):
         results[f"cnn/initial{i:03d}"] = np.asarray(weight)
     trained = {
-        "cnn": cnn.train_fashion_cnn(epochs=1, verbose=0),
+        "cnn": cnn.train_fashion_cnn(epochs=1, verbose=0, validation_images=64),
         "gan": gan.train_fashion_gan({**gan.FASHION_GAN, "epochs": 1}, verbose=0),
         "vae": vae.train_fashion_vae(epochs=1, verbose=0),
     }
