@@ -313,7 +313,9 @@ def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
 
     The standard pipeline: slice the arrays, shuffle all of them with a fixed
     seed (a new order each epoch, the same orders in every run), batch, and
-    prefetch so that the next batch is ready while the model trains.
+    prefetch two batches so that the next is ready while the model trains;
+    tf.data's autotuner is off (:func:`data.without_autotuning`), as in
+    chapter 4.
     """
     import tensorflow as tf
 
@@ -325,11 +327,11 @@ def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
         )
     batch_size = checks.check_positive_int(batch_size, "batch_size")
     seed = checks.check_seed(seed)
-    return (
+    return data.without_autotuning(
         tf.data.Dataset.from_tensor_slices((images, labels))
         .shuffle(len(images), seed=seed)
         .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
+        .prefetch(2)
     )
 
 

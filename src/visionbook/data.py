@@ -436,8 +436,8 @@ def without_autotuning(dataset: Any) -> Any:
     a model trains, on threads of its own. On a 2-core CPU those threads
     compete with the training step for the two cores: fed by a tuned
     pipeline, the book's CNN trained most epochs about a quarter slower
-    (``benchmarks/input_pipeline.py``; the GAN's slower step showed no
-    difference). The book's pipelines (shuffle, batch, prefetch two batches)
+    (the table of removed investigations in ``benchmarks/README.md``; the
+    GAN's slower step showed little difference). The book's pipelines (shuffle, batch, prefetch two batches)
     have nothing to tune, and switching the tuner off changes neither the
     order of the batches nor the results.
     """

@@ -229,6 +229,8 @@ def test_training_batches_reshuffle_every_epoch_and_repeat_across_runs():
     batches = list(cnn.training_batches(numbers, numbers, 32, seed=7).as_numpy_iterator())
     assert [len(x) for x, _ in batches] == [32, 32, 32, 4]
     assert all(np.array_equal(x, y) for x, y in batches), "images and labels stay paired"
+    options = cnn.training_batches(numbers, numbers, 32, seed=7).options()
+    assert options.autotune.enabled is False, "chapter 4 switches tf.data's tuner off"
     with pytest.raises(ValueError, match="batch_size"):
         cnn.training_batches(numbers, numbers, 0, seed=7)
     with pytest.raises(ValueError, match="same length"):
