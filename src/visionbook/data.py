@@ -437,9 +437,10 @@ def without_autotuning(dataset: Any) -> Any:
     compete with the training step for the two cores: fed by a tuned
     pipeline, the book's CNN trained most epochs about a quarter slower
     (the table of removed investigations in ``benchmarks/README.md``; the
-    GAN's slower step showed little difference). The book's pipelines (shuffle, batch, prefetch two batches)
-    have nothing to tune, and switching the tuner off changes neither the
-    order of the batches nor the results.
+    GAN's slower step showed little difference). The book's pipelines
+    (shuffle, batch, prefetch two batches) have nothing to tune, and
+    switching the tuner off changes neither the order of the batches nor the
+    results.
     """
     import tensorflow as tf
 
