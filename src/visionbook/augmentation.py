@@ -53,7 +53,7 @@ AUGMENTATION_EXPERIMENT: dict[str, Any] = {
     "sources": SOURCES,
     "seeds": (0, 1),
     "step_choices": (800, 1600),
-    "batch_size": 64,
+    "batch_size": 32,
     "learning_rate": 3e-3,
     "cnn": SMALL_CNN,
     "small_cgan": cgan.SMALL_CGAN,

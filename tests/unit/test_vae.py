@@ -224,3 +224,22 @@ def test_wrong_images_are_explained(small_vae):
         vae.reconstruct(small_vae.encoder, small_vae.decoder, np.zeros((2, 28, 28, 3), np.uint8))
     with pytest.raises(ValueError, match="one image each"):
         vae.interpolate(small_vae.encoder, small_vae.decoder, _images(2), _images(1))
+
+
+def test_training_batches_shuffle_every_epoch_repeat_across_runs_and_skip_the_tuner():
+    images = np.random.default_rng(0).random((100, 28, 28, 1), dtype=np.float32)
+    keys = images[:, 0, 0, 0]  # one pixel tells the images apart
+
+    def two_epochs():
+        dataset = vae.training_batches(images, 32, seed=7)
+        return [np.concatenate([batch[:, 0, 0, 0] for batch in dataset.as_numpy_iterator()]) for _ in range(2)]
+
+    first, second = two_epochs()
+    assert sorted(first.tolist()) == sorted(keys.tolist()), "an epoch is a permutation of all images"
+    assert not np.array_equal(first, second), "a new order every epoch"
+    assert all(np.array_equal(a, b) for a, b in zip(two_epochs(), (first, second))), "the same orders each run"
+    batches = list(vae.training_batches(images, 32, seed=7).as_numpy_iterator())
+    assert [b.shape for b in batches] == [(32, 28, 28, 1)] * 3 + [(4, 28, 28, 1)], "images alone, no labels"
+    assert vae.training_batches(images, 32, seed=7).options().autotune.enabled is False
+    with pytest.raises(ValueError, match="batch_size"):
+        vae.training_batches(images, 0, seed=7)
