@@ -315,10 +315,8 @@ def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
     seed (a new order each epoch, the same orders in every run), batch, and
     prefetch two batches so that the next is ready while the model trains;
     tf.data's autotuner is off (:func:`data.without_autotuning`), as in
-    chapter 4.
+    chapter 4 (:func:`data.shuffled_batches`).
     """
-    import tensorflow as tf
-
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim == 0 or labels.ndim == 0 or len(images) == 0 or len(images) != len(labels):
         raise ValueError(
@@ -327,12 +325,7 @@ def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
         )
     batch_size = checks.check_positive_int(batch_size, "batch_size")
     seed = checks.check_seed(seed)
-    return data.without_autotuning(
-        tf.data.Dataset.from_tensor_slices((images, labels))
-        .shuffle(len(images), seed=seed)
-        .batch(batch_size)
-        .prefetch(2)
-    )
+    return data.shuffled_batches((images, labels), batch_size, seed)
 
 
 def train_fashion_cnn(

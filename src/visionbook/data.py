@@ -449,3 +449,24 @@ def without_autotuning(dataset: Any) -> Any:
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
+
+
+def shuffled_batches(elements: Any, batch_size: int, seed: int) -> Any:
+    """The book's training pipeline over ``elements``: an array, or a tuple of equally long arrays.
+
+    Slice, shuffle all elements with a fixed seed (a new order each epoch,
+    the same orders in every run), batch, and prefetch two batches so that
+    the next is ready while the model trains, with tf.data's autotuning off
+    (:func:`without_autotuning`): the pipeline chapter 4 writes out. Callers
+    check their arguments first (:func:`cnn.training_batches`,
+    :func:`vae.training_batches`).
+    """
+    import tensorflow as tf
+
+    count = len(elements[0]) if isinstance(elements, tuple) else len(elements)
+    return without_autotuning(
+        tf.data.Dataset.from_tensor_slices(elements)
+        .shuffle(count, seed=seed)
+        .batch(batch_size)
+        .prefetch(2)
+    )

@@ -298,17 +298,12 @@ def training_batches(images: np.ndarray, batch_size: int = 128, seed: int = 42) 
 
     Chapter 4's standard ``tf.data`` pipeline without the labels: shuffle all
     images with a fixed seed, batch, prefetch two batches, with tf.data's
-    autotuning off (:func:`data.without_autotuning`).
+    autotuning off (:func:`data.shuffled_batches`).
     """
     batch = data.as_batch(images)
     batch_size = checks.check_positive_int(batch_size, "batch_size")
     seed = checks.check_seed(seed)
-    return data.without_autotuning(
-        tf.data.Dataset.from_tensor_slices(batch)
-        .shuffle(len(batch), seed=seed)
-        .batch(batch_size)
-        .prefetch(2)
-    )
+    return data.shuffled_batches(batch, batch_size, seed)
 
 
 def train_fashion_vae(
