@@ -395,7 +395,7 @@ def classification_accuracy(
     """``model``'s accuracy on ``images`` and ``labels`` (default: the 10,000 test images)."""
     checks.classifier_classes(model, "model")
     if images is None or labels is None:
-        _, (images, labels) = data.fashion_mnist_for_training()
+        _, (images, labels) = data.load_fashion_mnist()  # predict_classes scales them
     predicted = predict_classes(model, images)
     labels = np.asarray(labels)
     if labels.shape != predicted.shape:

@@ -307,7 +307,7 @@ def training_batches(images: np.ndarray, batch_size: int = 128, seed: int = 42) 
 
 
 def train_fashion_vae(
-    epochs: int = 4,
+    epochs: int = 3,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     seed: int = 42,
@@ -367,7 +367,7 @@ def train_fashion_vae(
 #: How the book's Fashion-MNIST VAE is trained (the model store's key).
 FASHION_VAE_TRAINING: dict[str, Any] = {
     "model": FASHION_VAE,
-    "epochs": 4,
+    "epochs": 3,
     "batch_size": 128,
     "learning_rate": 1e-3,
     "seed": 42,
