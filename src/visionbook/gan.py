@@ -26,7 +26,7 @@ LATENT_DIM = 100
 
 
 def create_generator(
-    latent_dim: int = LATENT_DIM, widths: Sequence[int] = (64, 32, 16), channels: int = 1, name: str = "generator"
+    latent_dim: int = LATENT_DIM, widths: Sequence[int] = (64, 32, 8), channels: int = 1, name: str = "generator"
 ) -> keras.Model:
     """Noise ``(latent_dim,)`` -> image ``(28, 28, channels)`` in [-1, 1]: the generator of chapter 5.
 
@@ -275,7 +275,7 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: of the appendix page book/appendix/model_choices.md.
 FASHION_GAN: dict[str, Any] = {
     "latent_dim": LATENT_DIM,  # length of the noise vector the generator turns into an image
-    "generator_widths": (64, 32, 16),  # feature maps at 7x7, 14x14 and 28x28 (create_generator)
+    "generator_widths": (64, 32, 8),  # feature maps at 7x7, 14x14 and 28x28 (create_generator)
     "discriminator_widths": (32, 64),  # feature maps at 14x14 and 7x7 (create_discriminator)
     "minibatch_std": True,  # the discriminator sees how much each batch varies (MinibatchStdDev)
     "learning_rate": 2e-3,  # Adam's step size for both networks, held and then decayed

@@ -24,7 +24,7 @@ MODELS = {
     "Fashion-MNIST CNN, flip augmentation": (
         lambda: cnn.create_fashion_cnn(flip_augment=True), (None, 28, 28, 1), (None, 10), 421_642),
     # create_generator() and create_discriminator() are the networks the book's GAN trains (test_gan.py checks it).
-    "GAN generator": (gan.create_generator, (None, 100), (None, 28, 28, 1), 367_441),
+    "GAN generator": (gan.create_generator, (None, 100), (None, 28, 28, 1), 363_241),
     "GAN discriminator": (gan.create_discriminator, (None, 28, 28, 1), (None, 1), 37_537),
     "conditional generator": (cgan.create_conditional_generator, [(None, 100), (None,)], (None, 28, 28, 1), 409_889),
     "conditional discriminator": (

@@ -32,9 +32,9 @@ def test_default_networks_are_the_trained_ones():
     architecture.assert_same_architecture(gan.create_generator(), model.generator)
     architecture.assert_same_architecture(gan.create_discriminator(), model.discriminator)
     # Dense 100 -> 7x7x64 (no bias) and its BatchNormalization (4 numbers a unit), transposed
-    # convolutions 64 -> 32 -> 16 (4x4, no bias) with theirs, and a 3x3 output convolution 16 -> 1.
-    generator = 100 * 7 * 7 * 64 + 4 * 7 * 7 * 64 + 4 * 4 * 64 * 32 + 4 * 32 + 4 * 4 * 32 * 16 + 4 * 16 + 9 * 16 + 1
-    assert model.generator.count_params() == generator == 367_441
+    # convolutions 64 -> 32 -> 8 (4x4, no bias) with theirs, and a 3x3 output convolution 8 -> 1.
+    generator = 100 * 7 * 7 * 64 + 4 * 7 * 7 * 64 + 4 * 4 * 64 * 32 + 4 * 32 + 4 * 4 * 32 * 8 + 4 * 8 + 9 * 8 + 1
+    assert model.generator.count_params() == generator == 363_241
     # Conv 1 -> 32 (4x4), the spread channel, Conv 33 -> 64 (4x4), Dense 7x7x64 -> 1.
     assert model.discriminator.count_params() == 16 * 32 + 32 + 16 * 33 * 64 + 64 + 7 * 7 * 64 + 1 == 37_537
 
