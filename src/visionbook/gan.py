@@ -281,7 +281,7 @@ FASHION_GAN: dict[str, Any] = {
     "learning_rate": 2e-3,  # Adam's step size for both networks, held and then decayed
     "beta_1": 0.0,  # Adam without momentum: each step follows the current gradient
     "batch_size": 128,  # real images per step (and as many generated ones)
-    "epochs": 4,  # passes over the 60,000 training images
+    "epochs": 3,  # passes over the 60,000 training images
     "decay_from": 0.6,  # learning rates fall linearly to 0 over the last 40% of steps (None: constant)
     "seed": 42,  # weights, noise and shuffling
 }
